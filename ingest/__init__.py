@@ -1,0 +1,1 @@
+"""Build side of casegraph: markdown to chunks, embeddings, BM25 and the concept graph."""
