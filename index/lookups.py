@@ -30,19 +30,17 @@ def resolve_concept(index: Index, name: str) -> Concept:
 
 def evidence(index: Index, chunk: Chunk, concept_id: str | None = None) -> dict[str, Any]:
     """A citation-ready pointer to a chunk with the sentence that best shows the concept."""
-    snippet = ""
-    if concept_id:
-        for sentence in sentences(chunk.text):
-            if any(cid == concept_id for _, _, cid in index.matcher.spans(sentence.text)):
-                snippet = sentence.text
-                break
-    if not snippet:
-        found = sentences(chunk.text)
-        snippet = found[0].text if found else chunk.text[:300]
+    found = sentences(chunk.text)
+    best = next(
+        (s for s in found if concept_id
+         and any(cid == concept_id for _, _, cid in index.matcher.spans(s.raw))),
+        found[0] if found else None,
+    )
+    quote = best.raw if best else chunk.text[:300]
     return {
         "chunk_id": chunk.id, "path": chunk.path, "start_line": chunk.start_line,
         "end_line": chunk.end_line, "chapter": chunk.chapter, "heading": chunk.heading,
-        "snippet": snippet,
+        "snippet": " ".join(quote.split()), "quote": quote,
     }
 
 

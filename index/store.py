@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import math
 import os
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +16,7 @@ from index.chunks import Chunk, read_chunks
 from index.concepts import ConceptMatcher
 from index.embedder import Embedder
 from index.graph import KnowledgeGraph, read_graph
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, tokenize
 from index.manifest import IndexLoadError, Manifest
 from index.vectors import FaissStore, VectorStore
 
@@ -160,6 +163,15 @@ class Index:
             )
             for row, score in ranked
         ]
+
+    @cached_property
+    def term_idf(self) -> dict[str, float]:
+        """Inverse document frequency of every stemmed term over the chunks."""
+        df: Counter[str] = Counter()
+        for tokens in tokenize([c.embedding_text() for c in self.chunks]):
+            df.update(set(tokens))
+        n = max(len(self.chunks), 1)
+        return {t: math.log(1 + n / d) for t, d in df.items()}
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         return self._by_id.get(chunk_id)

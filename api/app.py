@@ -1,0 +1,122 @@
+"""The FastAPI app factory: routes, error mapping, middleware, start-up, and the UI at /ui."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.answer import AnswerEngine
+from api.limits import BodyLimitMiddleware
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import router
+from api.services import IndexNotReady, Services
+from index.lookups import NotFound
+from index.manifest import IndexLoadError
+from index.settings import Settings
+from index.store import FilterError
+from ingest.corpus import IngestError
+
+log = logging.getLogger("casegraph")
+
+
+def _error(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+            problems.append({"field": where, "message": message})
+        summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return _error(422, f"Invalid request: {summary}", detail=problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IndexNotReady)
+    async def not_ready(_: Request, exc: IndexNotReady) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "10"})
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return _error(404, str(exc), suggestions=exc.suggestions)
+
+    @app.exception_handler(FilterError)
+    async def bad_filter(_: Request, exc: FilterError) -> JSONResponse:
+        return _error(422, str(exc), field=exc.field, suggestions=exc.suggestions)
+
+    @app.exception_handler(IngestError)
+    async def ingest_failed(_: Request, exc: IngestError) -> JSONResponse:
+        return _error(500, f"Building the index failed: {exc}")
+
+
+def _start_index(app: FastAPI, svc: Services, metrics: Metrics, background: bool) -> None:
+    """Load the index, or build it first; in the background so routes can answer 503 meanwhile."""
+
+    def run() -> None:
+        try:
+            svc.open_or_build(progress=True)
+            metrics.set_index_counts(svc.index.manifest.counts)
+            log.info("casegraph index ready: %s", svc.index.manifest.counts)
+        except (IndexLoadError, IngestError, RuntimeError, OSError) as exc:
+            svc.state, svc.message = "failed", str(exc)
+            log.error("casegraph index unavailable: %s", exc)
+
+    if background:
+        threading.Thread(target=run, name="casegraph-index", daemon=True).start()
+    else:
+        run()
+
+
+def create_app(settings: Settings | None = None, with_ui: bool = True,
+               background_start: bool = True) -> FastAPI:
+    """A complete casegraph app; ``background_start=False`` loads the index before serving."""
+    settings = settings or Settings()
+    svc = Services(settings)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        _start_index(app, svc, metrics, background_start)
+        yield
+
+    app = FastAPI(
+        title="casegraph",
+        description="Knowledge-graph search and grounded Q&A over system-design case studies.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.services = svc
+    app.state.engine = AnswerEngine(settings)
+    app.state.metrics = metrics
+    _install_error_handlers(app)
+    app.include_router(router)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, exempt_prefixes=("/ui",))
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui/" if with_ui else "/docs")
+
+    if with_ui:
+        import gradio as gr
+        from ui.app import build_ui
+
+        gr.mount_gradio_app(app, build_ui(svc, app.state.engine), path="/ui")
+    return app

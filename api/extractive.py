@@ -1,0 +1,76 @@
+"""Offline answers: pick the retrieved sentences that best answer a question.
+
+Relevance mixes the passage's retrieval rank, IDF-weighted overlap of the question's stemmed
+terms with the sentence, and shared concepts; maximal marginal relevance keeps the picks
+from repeating each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index.lexical import tokenize
+from index.store import Hit, Index
+from index.text import Sentence, sentences
+
+MAX_SENTENCE_WORDS = 70
+PER_CHUNK = 2
+
+
+@dataclass
+class Picked:
+    """A chosen sentence, the hit it came from, and its relevance."""
+
+    sentence: Sentence
+    hit: Hit
+    relevance: float
+    overlap: float
+
+
+def _weighted_overlap(query: set[str], tokens: set[str], idf: dict[str, float]) -> float:
+    total = sum(idf.get(t, 1.0) for t in query)
+    return sum(idf.get(t, 1.0) for t in query & tokens) / total if total else 0.0
+
+
+def candidates(index: Index, question: str, hits: list[Hit]) -> list[tuple[Picked, set[str]]]:
+    """Every prose sentence of the hits, scored for relevance, with its term set."""
+    if not hits:
+        return []
+    idf = index.term_idf
+    query = set(tokenize([question])[0])
+    q_concepts = set(index.matcher.find(question))
+    pool = [(hit, rank, s) for rank, hit in enumerate(hits) for s in sentences(hit.chunk.text)
+            if len(s.text.split()) <= MAX_SENTENCE_WORDS]
+    token_sets = [set(t) for t in tokenize([s.text for _, _, s in pool])] if pool else []
+    top = hits[0].score or 1.0
+    scored = []
+    for (hit, rank, sentence), tokens in zip(pool, token_sets, strict=True):
+        overlap = _weighted_overlap(query, tokens, idf)
+        shared = q_concepts & set(index.matcher.find(sentence.text))
+        relevance = 0.4 * (hit.score / top) + 0.5 * overlap + (0.15 if shared else 0.0)
+        relevance -= 0.01 * rank
+        scored.append((Picked(sentence, hit, relevance, overlap), tokens))
+    return scored
+
+
+def select(index: Index, question: str, hits: list[Hit], n: int = 5,
+           diversity: float = 0.3) -> list[Picked]:
+    """Up to ``n`` sentences by maximal marginal relevance, at most two per passage."""
+    pool = candidates(index, question, hits)
+    chosen: list[tuple[Picked, set[str]]] = []
+    per_chunk: dict[str, int] = {}
+    while pool and len(chosen) < n:
+        def mmr(item: tuple[Picked, set[str]]) -> float:
+            picked, tokens = item
+            redundancy = max((len(tokens & t) / (len(tokens | t) or 1) for _, t in chosen),
+                             default=0.0)
+            return (1 - diversity) * picked.relevance - diversity * redundancy
+
+        best = max(pool, key=mmr)
+        pool.remove(best)
+        cid = best[0].hit.chunk.id
+        if per_chunk.get(cid, 0) >= PER_CHUNK or best[0].overlap == 0:
+            continue
+        per_chunk[cid] = per_chunk.get(cid, 0) + 1
+        chosen.append(best)
+    return [p for p, _ in chosen]

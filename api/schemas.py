@@ -1,0 +1,95 @@
+"""Request and response models of the HTTP API (they also document it at ``/docs``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+MAX_TEXT = 1000
+
+
+class HistoryTurn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class AskRequest(BaseModel):
+    question: str = Field(
+        description="A system-design question (1-1000 characters).",
+        examples=["How does a chat service keep message order per conversation?"],
+    )
+    k: int = Field(8, ge=1, le=50, description="Passages to retrieve (1-50).")
+    history: list[HistoryTurn] = Field(
+        default_factory=list, max_length=50,
+        description="Earlier turns, oldest first, so follow-ups resolve against them.",
+    )
+
+    @field_validator("question")
+    @classmethod
+    def question_is_usable(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("question must not be empty: ask something about system design")
+        if len(value) > MAX_TEXT:
+            raise ValueError(f"question is {len(value)} characters; shorten it to at most {MAX_TEXT}")
+        return value
+
+
+class SearchResult(BaseModel):
+    chunk_id: str
+    score: float
+    path: str
+    start_line: int
+    end_line: int
+    study: str
+    study_title: str
+    chapter: str
+    heading: str
+    text: str
+    concepts: list[str]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchResult]
+
+
+class CitationModel(BaseModel):
+    n: int
+    chunk_id: str
+    path: str
+    start_line: int
+    end_line: int
+    study: str
+    heading: str
+    quote: str
+
+
+class AskResponse(BaseModel):
+    answer: str
+    citations: list[CitationModel]
+    grounded: bool
+    mode: Literal["extractive", "llm"]
+    route: Literal["search", "graph", "declined"]
+    notice: str = ""
+    query: str = ""
+    removed_citations: list[int] = Field(default_factory=list)
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "answer": "**Distributed Cache:** Keys are placed with consistent hashing ... [1]",
+        "citations": [{"n": 1, "chunk_id": "case-studies/18-distributed-cache/02-architecture#ab12",
+                       "path": "case-studies/18-distributed-cache/02-architecture.md",
+                       "start_line": 40, "end_line": 58, "study": "18-distributed-cache",
+                       "heading": "Architecture Design > Components", "quote": "Keys are ..."}],
+        "grounded": True, "mode": "extractive", "route": "search",
+    }]}}
+
+
+class Health(BaseModel):
+    status: Literal["ok", "building", "unavailable"]
+    message: str
+    model: str
+    counts: dict[str, int] = Field(default_factory=dict)
+    built_at: str | None = None
+    llm: bool = False
