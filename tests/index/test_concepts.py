@@ -1,0 +1,38 @@
+from index.concepts import Concept, ConceptMatcher, slugify
+
+MATCHER = ConceptMatcher([
+    Concept("redis", "Redis"),
+    Concept("redis-geo", "Redis GEO", ("GEOADD",)),
+    Concept("hls", "HLS"),
+    Concept("ll-hls", "LL-HLS", ("low-latency HLS",)),
+    Concept("consumer-groups", "consumer groups", ("consumer group",)),
+    Concept("consistent-hashing", "consistent hashing", ("hash ring",)),
+])
+
+
+def test_case_insensitive_alias_aware_matching():
+    assert MATCHER.find("The HASH RING places keys; consistent Hashing again") == [
+        "consistent-hashing"]
+    assert MATCHER.count("hash ring and consistent hashing")["consistent-hashing"] == 2
+
+
+def test_word_boundaries():
+    assert MATCHER.find("We rediscover Redisson and predis") == []
+    assert MATCHER.find("a Redis-backed cache") == ["redis"]
+
+
+def test_longest_term_wins_and_plural_matches():
+    assert MATCHER.find("LL-HLS segments") == ["ll-hls"]
+    assert MATCHER.find("Redis GEO radius") == ["redis-geo"]
+    assert MATCHER.find("two consumer group members, many consumer groups") == ["consumer-groups"]
+
+
+def test_resolve_and_suggest():
+    assert MATCHER.resolve("Hash Ring").id == "consistent-hashing"
+    assert MATCHER.resolve("consistent-hashing").id == "consistent-hashing"
+    assert MATCHER.resolve("nothing like it") is None
+    assert "consistent hashing" in MATCHER.suggest("consistant hashing")
+
+
+def test_slugify():
+    assert slugify("Pub/Sub & CQRS") == "pub-sub-cqrs"

@@ -1,0 +1,53 @@
+"""Hybrid search over the fixture index with the real embedding model."""
+
+import pytest
+
+from index.store import FilterError
+
+EXPECTED_FIRST = [
+    ("how are keys spread over nodes so that adding a node moves few of them",
+     "case-studies/kv-cache/02-architecture.md", "160 virtual points"),
+    ("what happens to recent writes when the primary crashes",
+     "case-studies/kv-cache/02-architecture.md", "sentinel process"),
+    ("finding the nearest scooters quickly", "case-studies/geo-finder/README.md", "eight cells"),
+    ("why keep an open socket per device instead of polling",
+     "case-studies/chat-relay/03-key-decisions.md", "re-sends headers"),
+    ("retry storms and random delay", "notes/misc/odd.md", "Retries need jitter"),
+]
+
+
+@pytest.mark.parametrize(("query", "path", "marker"), EXPECTED_FIRST)
+def test_hybrid_ranks_the_expected_chunk_first(fixture_index, query, path, marker):
+    top = fixture_index.search(query, k=3)[0]
+    assert top.chunk.path == path and marker in top.chunk.text
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_every_mode_returns_ranked_hits(fixture_index, mode):
+    hits = fixture_index.search("geohash cells", k=4, mode=mode)
+    assert hits and hits[0].chunk.study == "geo-finder"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_filters_restrict_results(fixture_index):
+    hits = fixture_index.search("replication", k=10, study="chat-relay")
+    assert hits and {h.chunk.study for h in hits} == {"chat-relay"}
+    hits = fixture_index.search("decision", k=10, chapter="key-decisions")
+    assert hits and {h.chunk.chapter for h in hits} == {"key-decisions"}
+    hits = fixture_index.search("fleet", k=10, concept="hash ring")
+    assert hits and all("consistent-hashing" in h.chunk.concepts for h in hits)
+
+
+def test_unknown_filter_values_raise_with_suggestions(fixture_index):
+    with pytest.raises(FilterError, match="kv-cache"):
+        fixture_index.search("x", study="kv-cach")
+    with pytest.raises(FilterError, match="chapter"):
+        fixture_index.search("x", chapter="nope")
+    with pytest.raises(FilterError, match="concept"):
+        fixture_index.search("x", concept="warp drive")
+
+
+def test_results_carry_the_public_fields(fixture_index):
+    result = fixture_index.search("token of the ring", k=1)[0].to_result()
+    assert set(result) == {"chunk_id", "score", "path", "start_line", "end_line", "study",
+                           "study_title", "chapter", "heading", "text", "concepts"}

@@ -1,0 +1,116 @@
+"""Ingest end to end on the fixture corpus: errors, atomic swap, incremental embedding."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from api.services import load_index
+from index.manifest import IndexLoadError, Manifest
+from ingest import pipeline
+from ingest.corpus import IngestError
+from ingest.pipeline import ingest
+from tests.conftest import copy_corpus, make_settings
+
+
+def test_unknown_front_matter_concept_names_file_and_concept(tmp_path, embedder):
+    content = copy_corpus(tmp_path)
+    readme = content / "case-studies/kv-cache/README.md"
+    readme.write_text(readme.read_text().replace("replication]", "replication, hyperdrive]"))
+    with pytest.raises(IngestError) as err:
+        ingest(content, tmp_path / "index", embedder, progress=False)
+    assert "case-studies/kv-cache/README.md" in str(err.value)
+    assert "hyperdrive" in str(err.value)
+
+
+def test_empty_or_missing_content_folder_is_an_error(tmp_path, embedder):
+    with pytest.raises(IngestError, match="does not exist"):
+        ingest(tmp_path / "nope", tmp_path / "index", embedder, progress=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(IngestError, match="No markdown"):
+        ingest(tmp_path / "empty", tmp_path / "index", embedder, progress=False)
+
+
+def test_incremental_reingest_embeds_only_changed_chunks(tmp_path, embedder):
+    content = copy_corpus(tmp_path)
+    index_dir = tmp_path / "index"
+    first = ingest(content, index_dir, embedder, progress=False)
+    assert first.reused == 0 and first.embedded == first.manifest.counts["chunks"]
+    again = ingest(content, index_dir, embedder, progress=False)
+    assert again.embedded == 0
+    path = content / "case-studies/geo-finder/README.md"
+    path.write_text(path.read_text().replace("two minutes", "three minutes"))
+    edited = ingest(content, index_dir, embedder, progress=False)
+    assert edited.embedded == 1
+    assert edited.reused == edited.manifest.counts["chunks"] - 1
+    index = load_index(make_settings(content, index_dir))
+    assert any("three minutes" in c.text for c in index.chunks)
+
+
+def test_crash_mid_ingest_leaves_previous_index_serving(tmp_path, embedder, monkeypatch):
+    content = copy_corpus(tmp_path)
+    index_dir = tmp_path / "index"
+    ingest(content, index_dir, embedder, progress=False)
+    before = Manifest.read(index_dir).built_at, sorted(p.name for p in index_dir.iterdir())
+    (content / "case-studies/geo-finder/README.md").write_text("# Geo Finder\n\nReplaced.\n")
+
+    def explode(*args, **kwargs):
+        raise KeyboardInterrupt("power cut while writing the graph")
+
+    monkeypatch.setattr(pipeline, "write_graph", explode)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(content, index_dir, embedder, progress=False)
+    assert (Manifest.read(index_dir).built_at, sorted(p.name for p in index_dir.iterdir())) == before
+    index = load_index(make_settings(content, index_dir))
+    assert not any("Replaced." in c.text for c in index.chunks)
+    leftovers = [p.name for p in pipeline.builds_root(index_dir).iterdir()]
+    assert len(leftovers) == 1, leftovers
+
+
+def test_mismatched_model_or_format_or_corrupt_index_is_refused(tmp_path, embedder):
+    content = copy_corpus(tmp_path)
+    index_dir = tmp_path / "index"
+    ingest(content, index_dir, embedder, progress=False)
+    manifest_path = Path(index_dir) / "manifest.json"
+    original = manifest_path.read_text()
+
+    data = json.loads(original)
+    data["model_name"] = "some-other-model"
+    manifest_path.write_text(json.dumps(data))
+    with pytest.raises(IndexLoadError, match="some-other-model.*Re-ingest"):
+        load_index(make_settings(content, index_dir))
+
+    data = json.loads(original)
+    data["format_version"] = 99
+    manifest_path.write_text(json.dumps(data))
+    with pytest.raises(IndexLoadError, match="format version 99.*Re-ingest"):
+        load_index(make_settings(content, index_dir))
+
+    manifest_path.write_text(original)
+    (Path(index_dir) / "vectors.faiss").write_bytes(b"not a faiss index")
+    with pytest.raises(IndexLoadError, match="corrupt.*casegraph ingest"):
+        load_index(make_settings(content, index_dir))
+
+    manifest_path.write_text("{ truncated")
+    with pytest.raises(IndexLoadError, match="unreadable"):
+        load_index(make_settings(content, index_dir))
+
+
+def test_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexLoadError, match="casegraph ingest"):
+        load_index(make_settings(tmp_path, tmp_path / "none"))
+
+
+def test_any_markdown_folder_ingests(tmp_path, embedder):
+    content = tmp_path / "docs"
+    (content / "guides" / "deep" / "er").mkdir(parents=True)
+    (content / "guides" / "deep" / "er" / "x.md").write_text(
+        "#### Odd start\n\nSome words about replicas and failover that matter.\n")
+    (content / "top.md").write_text("No heading at all, just a line of prose here.\n")
+    report = ingest(content, tmp_path / "index", embedder, progress=False)
+    index = load_index(make_settings(content, tmp_path / "index"))
+    assert report.manifest.counts["studies"] == 2
+    by_path = {c.path: c for c in index.chunks}
+    assert by_path["guides/deep/er/x.md"].study == "guides"
+    assert by_path["top.md"].study == "top"
+    assert by_path["top.md"].chapter == "top"
