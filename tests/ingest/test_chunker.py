@@ -1,5 +1,6 @@
 """Chunker invariants on the fixture corpus and on synthetic markdown."""
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def test_every_body_line_lands_in_exactly_one_chunk(path: Path):
 def test_spans_are_in_order_and_do_not_overlap():
     doc = parse_markdown((FIXTURE_CORPUS / "notes/misc/odd.md").read_text())
     spans = chunk_document(doc)
-    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
 
 
 def test_chunk_text_maps_back_to_its_line_span():

@@ -77,18 +77,18 @@ def test_mismatched_model_or_format_or_corrupt_index_is_refused(tmp_path, embedd
     data = json.loads(original)
     data["model_name"] = "some-other-model"
     manifest_path.write_text(json.dumps(data))
-    with pytest.raises(IndexLoadError, match="some-other-model.*Re-ingest"):
+    with pytest.raises(IndexLoadError, match=r"some-other-model.*Re-ingest"):
         load_index(make_settings(content, index_dir))
 
     data = json.loads(original)
     data["format_version"] = 99
     manifest_path.write_text(json.dumps(data))
-    with pytest.raises(IndexLoadError, match="format version 99.*Re-ingest"):
+    with pytest.raises(IndexLoadError, match=r"format version 99.*Re-ingest"):
         load_index(make_settings(content, index_dir))
 
     manifest_path.write_text(original)
     (Path(index_dir) / "vectors.faiss").write_bytes(b"not a faiss index")
-    with pytest.raises(IndexLoadError, match="corrupt.*casegraph ingest"):
+    with pytest.raises(IndexLoadError, match=r"corrupt.*casegraph ingest"):
         load_index(make_settings(content, index_dir))
 
     manifest_path.write_text("{ truncated")
