@@ -17,6 +17,11 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+def stem(word: str) -> str:
+    """The Snowball stem of one lower-cased word, as the index stores it."""
+    return _stemmer().stemWord(word.lower())
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, stop-word-free, stemmed tokens, the same for corpus and queries."""
     return bm25s.tokenize(

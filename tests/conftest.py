@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import uvicorn
 
 from api.services import embedder_for, load_index
 from index.embedder import Embedder
@@ -49,3 +55,35 @@ def copy_corpus(tmp_path: Path) -> Path:
     target = tmp_path / "content"
     shutil.copytree(FIXTURE_CORPUS, target)
     return target
+
+
+@contextmanager
+def live_server(app) -> Iterator[str]:
+    """Run ``app`` under a real uvicorn server on 127.0.0.1 and a free port; yield its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def wait_ready(client, timeout: float = 120) -> dict:
+    """Poll /health until the index is loaded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        health = client.get("/health").json()
+        if health["status"] == "ok":
+            return health
+        time.sleep(0.2)
+    raise TimeoutError("index did not become ready")

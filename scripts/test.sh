@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up everything the tests need (Chromium for the browser tests, the test extras), lint, test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+bash scripts/setup.sh test,llm-test
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"
