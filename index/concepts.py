@@ -23,6 +23,7 @@ class Concept:
     aliases: tuple[str, ...] = ()
     category: str = ""
     definition: str = ""
+    match_case: bool = False  # for names that are also English words ("DASH" vs "dash")
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -43,14 +44,16 @@ class Concept:
 class ConceptMatcher:
     """Case-insensitive, word-bounded, alias-aware matching of concepts in text.
 
-    One compiled alternation, longest terms first, so ``LL-HLS`` wins over ``HLS`` and
-    ``Redis GEO`` over ``Redis``. A trailing plural ``s``/``es`` is accepted.
+    Compiled alternations, longest terms first, so ``LL-HLS`` wins over ``HLS`` and
+    ``Redis GEO`` over ``Redis``. A trailing plural ``s``/``es`` is accepted, except on short
+    lower-case terms (``trie`` must not match ``tries``). Concepts flagged ``match_case``
+    match only with their exact capitalisation.
     """
 
     concepts: list[Concept]
     _by_term: dict[str, str] = field(init=False, repr=False)
     _by_id: dict[str, Concept] = field(init=False, repr=False)
-    _pattern: re.Pattern[str] | None = field(init=False, repr=False)
+    _patterns: list[re.Pattern[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id = {c.id: c for c in self.concepts}
@@ -59,12 +62,12 @@ class ConceptMatcher:
             for term in concept.terms:
                 self._by_term.setdefault(term.lower(), concept.id)
             self._by_term.setdefault(concept.id, concept.id)
-        terms = sorted({t.lower() for c in self.concepts for t in c.terms}, key=len, reverse=True)
-        if terms:
-            body = "|".join(re.escape(t) for t in terms)
-            self._pattern = re.compile(rf"(?<![\w-])({body})(?:s|es)?(?!\w)", re.IGNORECASE)
-        else:
-            self._pattern = None
+        self._exact = {t: c.id for c in self.concepts if c.match_case for t in c.terms}
+        loose = {t.lower() for c in self.concepts if not c.match_case for t in c.terms}
+        self._patterns = [
+            _alternation(loose, re.IGNORECASE),
+            _alternation(set(self._exact), 0),
+        ]
 
     def get(self, concept_id: str) -> Concept | None:
         return self._by_id.get(concept_id)
@@ -86,12 +89,15 @@ class ConceptMatcher:
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, concept id) of every match in ``text``."""
-        if self._pattern is None:
-            return []
-        return [
-            (m.start(), m.end(), self._by_term[m.group(1).lower()])
-            for m in self._pattern.finditer(text)
-        ]
+        found = []
+        for pattern in self._patterns:
+            for m in pattern.finditer(text):
+                term = m.group(1) or m.group(2)
+                cid = self._exact.get(term) or self._by_term[term.lower()]
+                found.append((m.start(), m.end(), cid))
+        if len(self._patterns) > 1:
+            found = _without_overlaps(found)
+        return found
 
     def count(self, text: str) -> Counter[str]:
         """How often each concept occurs in ``text``."""
@@ -101,3 +107,22 @@ class ConceptMatcher:
         """Concept ids in ``text``, most frequent first, ties in order of first appearance."""
         counts = self.count(text)
         return [cid for cid, _ in counts.most_common()]
+
+
+def _alternation(terms: set[str], flags: int) -> re.Pattern[str]:
+    """One regex for many terms; group 1 takes plurals, group 2 the short lower-case terms."""
+    ordered = sorted(terms, key=len, reverse=True)
+    plural = [t for t in ordered if not (len(t) <= 4 and t.islower())]
+    bare = [t for t in ordered if t not in plural]
+    left = "|".join(re.escape(t) for t in plural) or "(?!)"
+    right = "|".join(re.escape(t) for t in bare) or "(?!)"
+    return re.compile(rf"(?<![\w-])(?:({left})(?:s|es)?|({right}))(?!\w)", flags)
+
+
+def _without_overlaps(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Keep the longest of overlapping matches, in text order."""
+    kept: list[tuple[int, int, str]] = []
+    for span in sorted(spans, key=lambda s: (s[0], s[0] - s[1])):
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept

@@ -71,6 +71,7 @@ class KnowledgeGraph:
                 aliases=tuple(d.get("aliases", ())),
                 category=d.get("category", ""),
                 definition=d.get("definition", ""),
+                match_case=d.get("match_case", False),
             )
             for n, d in self._nodes("concept")
         ]

@@ -32,7 +32,7 @@ def build_graph(
     g = nx.MultiDiGraph()
     for c in concepts:
         g.add_node(concept_node(c.id), kind="concept", name=c.name, aliases=list(c.aliases),
-                   category=c.category, definition=c.definition)
+                   category=c.category, definition=c.definition, match_case=c.match_case)
     for study in studies:
         fm = study.front_matter
         g.add_node(study_node(study.id), kind="study", title=study.title,

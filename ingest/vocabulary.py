@@ -38,6 +38,7 @@ def load_vocabulary(path: Path) -> list[Concept]:
             aliases=aliases,
             category=str(entry.get("category") or "").strip(),
             definition=" ".join(str(entry.get("definition") or "").split()),
+            match_case=bool(entry.get("match_case", False)),
         )
         for term in (concept.id, *concept.terms):
             key = term.lower()

@@ -7,6 +7,8 @@ MATCHER = ConceptMatcher([
     Concept("ll-hls", "LL-HLS", ("low-latency HLS",)),
     Concept("consumer-groups", "consumer groups", ("consumer group",)),
     Concept("consistent-hashing", "consistent hashing", ("hash ring",)),
+    Concept("dash", "DASH", ("MPEG-DASH",), match_case=True),
+    Concept("trie", "trie"),
 ])
 
 
@@ -36,3 +38,15 @@ def test_resolve_and_suggest():
 
 def test_slugify():
     assert slugify("Pub/Sub & CQRS") == "pub-sub-cqrs"
+
+
+def test_match_case_concepts_need_their_capitalisation():
+    assert MATCHER.find("HLS or DASH manifests") == ["hls", "dash"]
+    assert MATCHER.find("a dash of salt") == []
+    assert MATCHER.find("MPEG-DASH") == ["dash"]
+    assert MATCHER.resolve("dash").id == "dash"
+
+
+def test_short_lower_case_terms_take_no_plural():
+    assert MATCHER.find("a trie of prefixes") == ["trie"]
+    assert MATCHER.find("the client tries again") == []

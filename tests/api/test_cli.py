@@ -1,0 +1,113 @@
+"""The casegraph command, run as a user runs it (a subprocess of the installed script)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURE_CORPUS
+
+CLI = [str(Path(sys.executable).with_name("casegraph"))]
+
+
+def run(*args: str, stdin: str | None = None, env: dict | None = None):
+    return subprocess.run([*CLI, *args], input=stdin, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("cli")
+    content = root / "content"
+    shutil.copytree(FIXTURE_CORPUS, content)
+    index = root / "index"
+    result = run("ingest", str(content), "--index", str(index), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "Indexed" in result.stdout and "chunks" in result.stdout
+    return content, index
+
+
+def test_search_json(built):
+    _, index = built
+    result = run("search", "nearest scooters", "-k", "2", "--index", str(index), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["query"] == "nearest scooters" and len(data["results"]) == 2
+    assert data["results"][0]["study"] == "geo-finder"
+
+
+def test_search_reads_queries_from_stdin_as_json_lines(built):
+    _, index = built
+    result = run("search", "--index", str(index), "-k", "1",
+                 stdin="nearest scooters\n\nwebsocket heartbeat\n")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [x["query"] for x in lines] == ["nearest scooters", "websocket heartbeat"]
+    assert lines[1]["results"][0]["study"] == "chat-relay"
+
+
+def test_search_text_output_and_filters(built):
+    _, index = built
+    result = run("search", "replicas", "--study", "kv-cache", "--chapter", "architecture",
+                 "--index", str(index))
+    assert result.returncode == 0
+    assert "Key-Value Cache" in result.stdout and "chat-relay" not in result.stdout
+
+
+def test_concept_json_and_text(built):
+    _, index = built
+    data = json.loads(run("concept", "hash ring", "--json", "--index", str(index)).stdout)
+    assert set(data) == {"id", "name", "aliases", "category", "definition", "studies", "related",
+                         "alternatives"}
+    assert {s["id"] for s in data["studies"]} >= {"kv-cache", "chat-relay"}
+    assert all(s["evidence"] for s in data["studies"] if s["mentions"])
+    text = run("concept", "geohash", "--index", str(index)).stdout
+    assert "Alternative: quadtree" in text and "2,000 scooters" in text
+
+
+def test_stats_and_ask(built):
+    _, index = built
+    stats = json.loads(run("stats", "--json", "--index", str(index)).stdout)
+    assert stats["counts"]["studies"] == 4 and stats["model"] == "all-MiniLM-L6-v2"
+    answer = json.loads(run("ask", "why geohash over a quadtree?", "--json",
+                            "--index", str(index)).stdout)
+    assert answer["grounded"] and answer["citations"]
+
+
+def test_eval_reports_per_mode(built, tmp_path):
+    _, index = built
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        '{"id": "a", "question": "closest scooters to a rider", "studies": ["geo-finder"]}\n'
+        '{"id": "b", "question": "sockets per device and heartbeats", "studies": ["chat-relay"]}\n'
+        '{"id": "c", "question": "best pasta recipe", "studies": [], "kind": "off_topic"}\n')
+    result = run("eval", str(questions), "--index", str(index), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["modes"]) == {"hybrid", "dense", "bm25"}
+    assert report["modes"]["hybrid"]["study"]["recall@5"] == 1.0
+    assert report["ask"]["off_topic_declined"] == 1.0 and not report["ask"]["invalid_citations"]
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["concept", "warp drive"], 2, "Unknown concept"),
+    (["search", "x", "--study", "nope"], 2, "Unknown study"),
+    (["search", "x", "-k", "0"], 2, "-k must be between 1 and 50"),
+])
+def test_bad_input_exits_2_with_a_message(built, args, code, message):
+    _, index = built
+    result = run(*args, "--index", str(index))
+    assert result.returncode == code and message in result.stderr
+
+
+def test_missing_index_and_bad_content_exit_1(tmp_path):
+    result = run("search", "x", "--index", str(tmp_path / "none"))
+    assert result.returncode == 1 and "casegraph ingest" in result.stderr
+    result = run("ingest", str(tmp_path / "nothing-here"), "--index", str(tmp_path / "i"))
+    assert result.returncode == 1 and "does not exist" in result.stderr
