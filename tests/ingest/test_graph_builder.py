@@ -53,3 +53,10 @@ def test_study_titles_from_front_matter_or_first_h1(fixture_index):
     titles = {s["id"]: s["title"] for s in fixture_index.graph.studies()}
     assert titles["kv-cache"] == "Key-Value Cache"
     assert titles["geo-finder"] == "Geo Finder"
+
+
+def test_neighbourhood_keeps_the_strongest_ties_when_limited(fixture_index):
+    data = fixture_index.graph.neighbourhood("geohash", depth=2, limit=2)
+    assert {n["id"] for n in data["nodes"]} == {"concept:geohash", "concept:quadtree"}
+    full = fixture_index.graph.neighbourhood("geohash", depth=1)
+    assert "study:geo-finder" in {n["id"] for n in full["nodes"]}

@@ -1,0 +1,205 @@
+"""The Gradio UI in headless Chromium against a real server: real model, fixture corpus, fresh index.
+
+Screenshots of every tab (1280x800, plus one at 390x844) go to ``test-artifacts/ui/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO, copy_corpus, live_server, make_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts" / "ui"
+WIDE = {"width": 1280, "height": 800}
+NARROW = {"width": 390, "height": 844}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
+                       "(apt-get install -y chromium)"),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A live app over a private copy of the corpus whose index is built on start-up."""
+    from api.app import create_app
+
+    root = tmp_path_factory.mktemp("ui")
+    settings = make_settings(copy_corpus(root), root / "index")
+    with live_server(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server: str):
+    """A 1280x800 page on the UI, once the index is ready (the status line says so)."""
+    page = browser.new_page(viewport=WIDE)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server}/ui/")
+    expect(page.locator("#cg-status")).to_contain_text("Index ready", timeout=120_000)
+    yield page
+    page.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def pick(page, dropdown: str, option: str) -> None:
+    """Choose ``option`` in the Gradio dropdown with element id ``dropdown``."""
+    page.locator(f"#{dropdown} input").click()
+    page.locator("ul[role=listbox] li", has_text=option).first.click()
+
+
+def tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def test_first_build_shows_progress_then_fills_the_pickers(browser, server: str) -> None:
+    building = httpx.get(f"{server}/health", timeout=30).json()["status"] != "ok"
+    page = browser.new_page(viewport=WIDE)
+    page.goto(f"{server}/ui/")
+    status = page.locator("#cg-status")
+    if building:  # the page opened while the index was still being built
+        expect(status).to_contain_text("This page updates by itself", timeout=10_000)
+    expect(status).to_contain_text("Index ready", timeout=120_000)
+    expect(status).to_contain_text("answer mode: offline")
+    # The pickers were empty at load; they fill by themselves, without a reload.
+    tab(page, "Studies")
+    page.locator("#cg-study input").click()
+    expect(page.locator("ul[role=listbox] li", has_text="Geo Finder (geo-finder)")).to_be_visible()
+    page.close()
+
+
+def test_chat_answers_with_citations_that_open_their_passage(page) -> None:
+    page.get_by_text("Where is consistent hashing used, and why?", exact=True).click()
+    expect(page.locator("#cg-question textarea")).to_have_value(
+        "Where is consistent hashing used, and why?")
+    page.locator("#cg-ask").click()
+    chat = page.locator("#cg-chatbot")
+    links = chat.locator("a[href^='#cg-cite=']")
+    expect(links.first).to_be_visible(timeout=60_000)
+    expect(chat).to_contain_text("Key-Value Cache")
+    expect(chat).to_contain_text("Chat Relay")
+    assert re.search(r"\[1\]", chat.inner_text())
+    chat.locator("a[href^='#cg-cite=']", has_text="chat-relay").first.click()
+    passage = page.locator("#cg-passage")
+    expect(passage).to_contain_text("case-studies/chat-relay/README.md lines")
+    expect(passage).to_contain_text("Connection servers are picked with consistent hashing")
+    expect(page.locator("#cg-citations input:checked")).to_have_count(1)
+    expect(passage.locator("a[href^='#cg-doc=case-studies%2Fkv-cache']")).to_have_count(1)
+    assert page.url.endswith("/ui/"), "a citation link navigated away instead of opening beside"
+    shot(page, "chat")
+
+    page.locator("#cg-question textarea").fill("How do you keep a payment from being charged twice?")
+    page.locator("#cg-ask").click()
+    expect(chat).to_contain_text("Not covered by the case studies", timeout=60_000)
+    expect(chat.locator(".message-row.user-row")).to_have_count(2)
+    page.locator("#cg-clear").click()
+    expect(chat.locator(".message-row")).to_have_count(0)
+    expect(passage).to_contain_text("Cited passages open here")
+
+
+def test_search_with_a_study_filter_highlights_and_opens_passages(page) -> None:
+    tab(page, "Search")
+    page.locator("#cg-query input, #cg-query textarea").first.fill("consistent hashing")
+    pick(page, "cg-f-study", "chat-relay")
+    page.locator("#cg-search").click()
+    hits = page.locator("#cg-results .cg-hit")
+    expect(hits.first).to_be_visible(timeout=30_000)
+    heads = page.locator("#cg-results .cg-hit-head").all_inner_texts()
+    assert heads and all("Chat Relay" in h for h in heads), heads
+    assert page.locator("#cg-results mark").count() > 0
+    expect(hits.first).to_contain_text(re.compile(r"score \d\.\d{3}"))
+    expect(hits.first.locator("a[href^='/sources/case-studies/chat-relay/']")).to_have_count(1)
+    hits.first.locator("a.cg-open").click()
+    expect(page.locator("#cg-search-passage")).to_contain_text("case-studies/chat-relay/")
+    shot(page, "search")
+
+
+def test_concept_shared_by_two_studies_shows_both_and_navigates(page) -> None:
+    tab(page, "Concepts")
+    pick(page, "cg-concept", "consistent hashing")
+    detail = page.locator("#cg-concept-detail")
+    expect(detail).to_contain_text("Used in 2 studies", timeout=30_000)
+    expect(detail).to_contain_text("Key-Value Cache")
+    expect(detail).to_contain_text("Chat Relay")
+    expect(detail).to_contain_text("Places keys and nodes on one ring")
+    expect(detail).to_contain_text("When to reconsider: When the fleet stops changing size")
+    plot = page.locator("#cg-concept-plot")
+    expect(plot.locator(".js-plotly-plot")).to_be_visible()
+    expect(plot).to_contain_text("Around consistent hashing")
+    expect(plot).to_contain_text("modulo hashing")
+    shot(page, "concepts")
+
+    page.locator("#cg-related label", has_text="modulo hashing").click()
+    expect(detail).to_contain_text("remaps almost every key")
+    detail.locator("a", has_text="Key-Value Cache").first.click()
+    expect(page.locator("#cg-study-facts")).to_contain_text("Key-Value Cache", timeout=30_000)
+    expect(page.get_by_role("tab", name="Studies")).to_have_attribute("aria-selected", "true")
+
+
+def test_study_chapters_render_as_markdown_with_map(page) -> None:
+    tab(page, "Studies")
+    pick(page, "cg-study", "Chat Relay")
+    facts = page.locator("#cg-study-facts")
+    expect(facts).to_contain_text("1M connections", timeout=30_000)
+    expect(facts).to_contain_text("Key-Value Cache (shares consistent hashing")
+    text = page.locator("#cg-chapter-text")
+    expect(text.locator("h2", has_text="Problem")).to_be_visible()
+    expect(text).not_to_contain_text("real_world:")  # front matter stripped
+    page.locator("#cg-chapter label", has_text="Architecture").click()
+    expect(text.locator("h2", has_text="Connection tier")).to_be_visible()
+    expect(text.locator("table")).to_be_visible()
+    expect(text.locator("ol li")).to_have_count(3)
+    plot = page.locator("#cg-map")
+    expect(plot.locator(".js-plotly-plot")).to_be_visible()
+    expect(plot).to_contain_text("Geo Finder")
+    expect(plot).to_contain_text("consistent hashing")
+    shot(page, "studies")
+
+    # The README's relative link to another study opens that study in place.
+    page.locator("#cg-chapter label", has_text="Overview").click()
+    text.locator("a", has_text="Key-Value Cache").click()
+    expect(facts).to_contain_text("100K reads/sec")
+    expect(text.locator("h2", has_text="Key concepts")).to_be_visible()
+    assert page.url.endswith("/ui/")
+
+
+def test_narrow_width_has_no_horizontal_overflow(page) -> None:
+    page.set_viewport_size(NARROW)
+    page.locator("#cg-question textarea").fill("Where is consistent hashing used, and why?")
+    page.locator("#cg-ask").click()
+    expect(page.locator("#cg-chatbot a[href^='#cg-cite=']").first).to_be_visible(timeout=60_000)
+    page.locator("#cg-chatbot a[href^='#cg-cite=']").first.click()
+    expect(page.locator("#cg-passage")).to_contain_text("case-studies/kv-cache/")
+    expect(page.locator("#cg-passage")).to_be_in_viewport()  # scrolled to, below the chat
+    shot(page, "chat-narrow")
+    widths = {}
+    for name in ("Chat", "Search", "Concepts", "Studies"):
+        tab(page, name)
+        page.wait_for_timeout(300)
+        widths[name] = page.evaluate("document.documentElement.scrollWidth")
+    assert all(w <= NARROW["width"] for w in widths.values()), widths

@@ -1,0 +1,58 @@
+"""Page CSS and the small script behind in-app links.
+
+``gr.mount_gradio_app`` replaces a Blocks' ``css``, so the bridge component's script installs
+the stylesheet itself; the app factory may also pass ``css=CSS`` when mounting.
+"""
+
+from __future__ import annotations
+
+import json
+
+CSS = """
+.cg-hit {border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px; margin-bottom: 10px;
+  overflow-wrap: anywhere;}
+.cg-hit-head {margin-bottom: 6px;}
+.cg-score {float: right; margin-left: 8px; color: #6b7280; font-size: 0.85em;}
+.cg-hit-text {font-size: 0.92em; margin-bottom: 6px;}
+.cg-hit a {color: #2563eb;}
+.cg-hit mark {background: #fde68a; color: inherit; padding: 0 1px;}
+#cg-status {font-size: 0.9em;}
+#cg-passage, #cg-search-passage, #cg-chapter-text, #cg-concept-detail, #cg-study-facts,
+#cg-chatbot {overflow-wrap: anywhere; min-width: 0;}
+#cg-passage pre, #cg-search-passage pre, #cg-chapter-text pre, #cg-chatbot pre {overflow-x: auto;}
+#cg-passage table, #cg-search-passage table, #cg-chapter-text table {
+  display: block; width: max-content; max-width: 100%; overflow-x: auto;}
+@media (max-width: 640px) {
+  #cg-chatbot {height: 60vh !important; max-height: 60vh;}
+}
+"""
+
+# Runs once when the hidden bridge component mounts (``js_on_load``): installs CSS and a
+# capturing click handler; a click on ``#cg-<kind>=<key>`` sends "<kind>:<key>" to Python.
+BRIDGE_JS = """
+if (!document.getElementById('cg-style')) {
+  const style = document.createElement('style');
+  style.id = 'cg-style';
+  style.textContent = __CSS__;
+  document.head.appendChild(style);
+}
+const fresh = !window.__cgBridge;
+window.__cgBridge = {props, trigger};
+if (fresh) {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a[href^="#cg-"]');
+    if (!link) return;
+    const match = link.getAttribute('href').match(/^#cg-(cite|hit|study|doc|concept)=(.*)$/);
+    if (!match) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const bridge = window.__cgBridge;
+    bridge.props.value = match[1] + ':' + decodeURIComponent(match[2]) + '|' + Date.now();
+    bridge.trigger('change');
+    if (['cite', 'hit'].includes(match[1]) && window.innerWidth < 768) {
+      const pane = document.getElementById(match[1] === 'cite' ? 'cg-passage' : 'cg-search-passage');
+      if (pane) setTimeout(() => pane.scrollIntoView({behavior: 'smooth'}), 400);
+    }
+  }, true);
+}
+""".replace("__CSS__", json.dumps(CSS))
