@@ -11,7 +11,9 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 # llama-cpp-python (the local LLM server of the LLM-mode tests) compiles from source; build it
 # for portable x86-64 (AVX2) rather than this CPU's newest extensions, which some VMs fault on.
-export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
+if [ "$(uname -m)" = "x86_64" ]; then
+  export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
+fi
 bash scripts/setup.sh test,llm-test
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
