@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from api import extractive
 from api.followup import Turn, is_follow_up, last_user_question
 from index.chunks import Chunk
+from index.lexical import tokenize
 from index.lookups import best_chunks, evidence
 from index.settings import Settings
 from index.store import Hit, Index
@@ -92,13 +93,24 @@ class AnswerEngine:
         study = prior[0].chunk.study if prior else None
         return f"{previous} {question}", study
 
-    def covered(self, hits: list[Hit], picked: list[extractive.Picked]) -> bool:
-        """Whether the retrieved passages answer the question at all."""
+    def covered(self, index: Index, question: str, hits: list[Hit],
+                picked: list[extractive.Picked]) -> bool:
+        """Whether the retrieved passages answer the question at all.
+
+        The best passage's cosine similarity must clear a bar that is lower when the question
+        names a known concept, or uses only words the corpus knows.
+        """
         if not hits or not picked:
             return False
-        best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
-        best_overlap = max(p.overlap for p in picked)
-        return best_dense >= self.settings.min_answer_score and best_overlap >= 0.2
+        s = self.settings
+        best = max((h.dense for h in hits if h.dense is not None), default=0.0)
+        if best >= s.min_answer_score:
+            return True
+        if index.matcher.find(question) and best >= s.min_answer_score_with_concept:
+            return True
+        tokens = tokenize([question])[0]
+        known = sum(1 for t in tokens if t in index.term_idf) / len(tokens) if tokens else 0.0
+        return known >= 0.95 and best >= s.min_answer_score_in_vocabulary
 
     # answers ---------------------------------------------------------------------------
     def answer(self, index: Index, question: str, k: int = 8,
@@ -125,7 +137,7 @@ class AnswerEngine:
         query, study = self.standalone_query(index, question, history)
         hits = index.search(query, k=k, study=study)
         picked = extractive.select(index, query, hits, n=self.settings.answer_sentences)
-        if not self.covered(hits, picked):
+        if not self.covered(index, query, hits, picked):
             declined = Answer(NOT_COVERED, [], False, "extractive", route="declined", query=query)
             yield from _emit(declined)
             return

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     rrf_k: int = 60
 
     min_answer_score: float = 0.42
+    min_answer_score_with_concept: float = 0.25
+    min_answer_score_in_vocabulary: float = 0.34
     answer_sentences: int = 5
 
     llm_base_url: str | None = None
