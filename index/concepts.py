@@ -63,7 +63,7 @@ class ConceptMatcher:
                 self._by_term.setdefault(term.lower(), concept.id)
             self._by_term.setdefault(concept.id, concept.id)
         self._exact = {t: c.id for c in self.concepts if c.match_case for t in c.terms}
-        loose = {t.lower() for c in self.concepts if not c.match_case for t in c.terms}
+        loose = {t for c in self.concepts if not c.match_case for t in c.terms}
         self._patterns = [
             _alternation(loose, re.IGNORECASE),
             _alternation(set(self._exact), 0),
@@ -111,9 +111,9 @@ class ConceptMatcher:
 
 def _alternation(terms: set[str], flags: int) -> re.Pattern[str]:
     """One regex for many terms; group 1 takes plurals, group 2 the short lower-case terms."""
-    ordered = sorted(terms, key=len, reverse=True)
+    ordered = sorted(terms, key=lambda t: (-len(t), t))
     plural = [t for t in ordered if not (len(t) <= 4 and t.islower())]
-    bare = [t for t in ordered if t not in plural]
+    bare = [t for t in ordered if len(t) <= 4 and t.islower()]
     left = "|".join(re.escape(t) for t in plural) or "(?!)"
     right = "|".join(re.escape(t) for t in bare) or "(?!)"
     return re.compile(rf"(?<![\w-])(?:({left})(?:s|es)?|({right}))(?!\w)", flags)

@@ -12,6 +12,8 @@ _TERM = re.compile(
     r"\b(?:[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*|[a-z]+[A-Z][A-Za-z0-9]*)\b"  # acronyms, CamelCase
     r"|(?<=[a-z,;] )[A-Z][a-z]{2,}\b"  # capitalised words inside a sentence
 )
+_HEADING = re.compile(r"^#.*$", re.M)
+_LINK = re.compile(r"\[[^\]]*\]\([^)]*\)")
 _IGNORE = {"The", "This", "That", "When", "With", "For", "Each", "One", "And", "But", "Why",
            "Decision", "Context", "Trade", "Step", "See", "Use", "Not", "All", "Our", "Its",
            "API", "APIs", "ID", "IDs", "UI", "OK", "HTTP", "JSON", "GB", "TB", "MB", "KB", "PB",
@@ -24,7 +26,7 @@ def unmatched_terms(chunks: list[Chunk], matcher: ConceptMatcher, min_chunks: in
     """Terms in at least ``min_chunks`` chunks outside every concept match, most frequent first."""
     df: Counter[str] = Counter()
     for chunk in chunks:
-        text = chunk.text
+        text = _LINK.sub(" ", _HEADING.sub("", chunk.text))
         taken = [(s, e) for s, e, _ in matcher.spans(text)]
         found = set()
         for m in _TERM.finditer(text):

@@ -50,3 +50,4 @@ def test_match_case_concepts_need_their_capitalisation():
 def test_short_lower_case_terms_take_no_plural():
     assert MATCHER.find("a trie of prefixes") == ["trie"]
     assert MATCHER.find("the client tries again") == []
+    assert ConceptMatcher([Concept("sfu", "SFU")]).find("cascaded SFUs") == ["sfu"]
