@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from api.answer import Citation
+
 MAX_TEXT = 1000
 
 
@@ -55,20 +57,9 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
 
 
-class CitationModel(BaseModel):
-    n: int
-    chunk_id: str
-    path: str
-    start_line: int
-    end_line: int
-    study: str
-    heading: str
-    quote: str
-
-
 class AskResponse(BaseModel):
     answer: str
-    citations: list[CitationModel]
+    citations: list[Citation]
     grounded: bool
     mode: Literal["extractive", "llm"]
     route: Literal["search", "graph", "declined"]
