@@ -66,7 +66,8 @@ class Services:
                 self.state = "building"
                 self.message = "The index is being built; try again in a minute."
             report = ingest(self.settings.content_dir, self.settings.index_dir,
-                            embedder_for(self.settings), progress=progress)
+                            embedder_for(self.settings), progress=progress,
+                            on_stage=self._stage)
             self._index = load_index(self.settings)
             self.state, self.message = "ready", "Index loaded."
             return report
@@ -76,6 +77,11 @@ class Services:
             raise
         finally:
             self._lock.release()
+
+    def _stage(self, message: str) -> None:
+        """Show build progress while no index is served yet."""
+        if self._index is None:
+            self.message = f"The index is being built. {message}"
 
     def open_or_build(self, progress: bool = True) -> None:
         """Serve the existing index, or build one first when there is none."""

@@ -13,6 +13,7 @@ import shutil
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,10 +50,15 @@ def builds_root(index_dir: Path) -> Path:
     return index_dir.parent / f".{index_dir.name}.builds"
 
 
-def ingest(content_dir: Path, index_dir: Path, embedder: Embedder,
-           progress: bool = True) -> IngestReport:
-    """Build an index of ``content_dir`` and make ``index_dir`` point at it."""
+def ingest(content_dir: Path, index_dir: Path, embedder: Embedder, progress: bool = True,
+           on_stage: Callable[[str], None] | None = None) -> IngestReport:
+    """Build an index of ``content_dir`` and make ``index_dir`` point at it.
+
+    ``progress`` draws a progress bar; ``on_stage`` receives one-line status updates.
+    """
     started = time.perf_counter()
+    stage = on_stage or (lambda _: None)
+    stage("Reading the content folder.")
     if not content_dir.is_dir():
         raise IngestError(f"Content folder {content_dir} does not exist")
     try:
@@ -67,7 +73,8 @@ def ingest(content_dir: Path, index_dir: Path, embedder: Embedder,
     chunks = [chunk for s in studies for f in s.files for chunk in make_chunks(s, f)]
     for chunk in chunks:
         chunk.concepts = matcher.find(" ".join(chunk.heading_path) + "\n" + chunk.text)
-    vectors, reused = _embed(chunks, embedder, index_dir, progress)
+    vectors, reused = _embed(chunks, embedder, index_dir, progress, stage)
+    stage("Building the concept graph and the BM25 index.")
     graph = build_graph(studies, chunks, concepts, declared, matcher)
     lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
 
@@ -128,8 +135,8 @@ def _declared_concepts(studies: list[Study], matcher: ConceptMatcher) -> dict[st
     return declared
 
 
-def _embed(chunks: list[Chunk], embedder: Embedder, index_dir: Path,
-           progress: bool) -> tuple[np.ndarray, int]:
+def _embed(chunks: list[Chunk], embedder: Embedder, index_dir: Path, progress: bool,
+           stage: Callable[[str], None]) -> tuple[np.ndarray, int]:
     """Vectors for every chunk, reusing those of the current index for unchanged texts."""
     texts = [c.embedding_text() for c in chunks]
     for chunk, text in zip(chunks, texts, strict=True):
@@ -144,6 +151,7 @@ def _embed(chunks: list[Chunk], embedder: Embedder, index_dir: Path,
     with tqdm(total=len(missing), desc="embedding", unit="chunk", disable=not progress) as bar:
         for start in range(0, len(missing), batch):
             rows = missing[start:start + batch]
+            stage(f"Embedding passages: {start}/{len(missing)} done.")
             vectors[rows] = embedder.encode([texts[i] for i in rows])
             bar.update(len(rows))
     return vectors, len(chunks) - len(missing)

@@ -114,3 +114,12 @@ def test_any_markdown_folder_ingests(tmp_path, embedder):
     assert by_path["guides/deep/er/x.md"].study == "guides"
     assert by_path["top.md"].study == "top"
     assert by_path["top.md"].chapter == "top"
+
+
+def test_ingest_reports_its_stages(tmp_path, embedder):
+    stages: list[str] = []
+    ingest(copy_corpus(tmp_path), tmp_path / "index", embedder, progress=False,
+           on_stage=stages.append)
+    assert stages[0] == "Reading the content folder."
+    assert any(s.startswith("Embedding passages: 0/") for s in stages)
+    assert stages[-1].startswith("Building the concept graph")
