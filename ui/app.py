@@ -229,7 +229,7 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
                 gr.update(choices=study_choices()),
                 study_map())
 
-    with gr.Blocks(title="casegraph") as ui:
+    with gr.Blocks(title="casegraph", analytics_enabled=False) as ui:
         bridge = gr.HTML("", html_template="", js_on_load=BRIDGE_JS, visible="hidden",
                          elem_id="cg-bridge")
         gr.Markdown("# casegraph\nSearch and ask across system-design case studies; every "
