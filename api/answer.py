@@ -84,10 +84,9 @@ class AnswerEngine:
                          history: list[Turn] | None) -> tuple[str, str | None]:
         """The query to retrieve with and, for a follow-up, the study the conversation is on."""
         previous = last_user_question(history or [])
-        names_topic = bool(index.matcher.find(question)) or any(
-            s["title"].lower() in question.lower() for s in index.graph.studies()
-        )
-        if previous is None or not is_follow_up(question, names_topic):
+        names_study = any(s["title"].lower() in question.lower() for s in index.graph.studies())
+        names_concept = bool(index.matcher.find(question))
+        if previous is None or not is_follow_up(question, names_study, names_concept):
             return question, None
         prior = index.search(previous, k=3)
         study = prior[0].chunk.study if prior else None

@@ -15,6 +15,7 @@ from index.text import Sentence, sentences
 
 MAX_SENTENCE_WORDS = 70
 PER_CHUNK = 2
+MIN_RELATIVE_RELEVANCE = 0.55
 
 
 @dataclass
@@ -55,8 +56,12 @@ def candidates(index: Index, question: str, hits: list[Hit]) -> list[tuple[Picke
 
 def select(index: Index, question: str, hits: list[Hit], n: int = 5,
            diversity: float = 0.3) -> list[Picked]:
-    """Up to ``n`` sentences by maximal marginal relevance, at most two per passage."""
+    """Up to ``n`` sentences by maximal marginal relevance, at most two per passage, none
+    far less relevant than the best one."""
     pool = candidates(index, question, hits)
+    if pool:
+        floor = MIN_RELATIVE_RELEVANCE * max(p.relevance for p, _ in pool)
+        pool = [item for item in pool if item[0].relevance >= floor]
     chosen: list[tuple[Picked, set[str]]] = []
     per_chunk: dict[str, int] = {}
     while pool and len(chosen) < n:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 _REFERS_BACK = re.compile(
-    r"^\s*(and|also|but|then|so|what about|how about|and what|why)\b"
+    r"^\s*(and|also|but|then|so|what about|how about|and what)\b"
     r"|\b(it|its|it's|they|them|their|this|that|these|those|there|the system|this design|"
     r"the same|such)\b",
     re.IGNORECASE,
@@ -28,8 +28,11 @@ def last_user_question(history: list[Turn]) -> str | None:
     return None
 
 
-def is_follow_up(question: str, names_a_topic: bool) -> bool:
-    """Short or back-referring questions that name no study or concept of their own."""
-    if names_a_topic:
+def is_follow_up(question: str, names_study: bool, names_concept: bool) -> bool:
+    """A question that leans on the previous turn: it refers back ("it", "and ...") without
+    naming a study of its own, or it is a few words that name nothing at all."""
+    if names_study:
         return False
-    return bool(_REFERS_BACK.search(question)) or len(question.split()) <= 4
+    if _REFERS_BACK.search(question):
+        return True
+    return not names_concept and len(question.split()) <= 4

@@ -33,11 +33,14 @@ def test_off_topic_and_gibberish_are_declined(fixture_index, fixture_settings):
 
 
 def test_follow_up_detection():
-    assert is_follow_up("and how does it fail over?", names_a_topic=False)
-    assert is_follow_up("why?", names_a_topic=False)
-    assert not is_follow_up("how does geohash work?", names_a_topic=True)
+    assert is_follow_up("and how does it fail over?", names_study=False, names_concept=False)
+    assert is_follow_up("how does it handle failover?", names_study=False, names_concept=True)
+    assert is_follow_up("why?", names_study=False, names_concept=False)
+    assert not is_follow_up("how does geohash work?", names_study=False, names_concept=True)
+    assert not is_follow_up("and how does the Chat Relay do it?", names_study=True,
+                            names_concept=False)
     assert not is_follow_up("How do brokers replicate partitions across racks?",
-                            names_a_topic=False)
+                            names_study=False, names_concept=False)
 
 
 def test_history_focuses_retrieval_on_the_previous_study(fixture_index, fixture_settings):
