@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None, with_ui: bool = True,
 
     if with_ui:
         import gradio as gr
+
         from ui.app import build_ui
 
         gr.mount_gradio_app(app, build_ui(svc, app.state.engine), path="/ui")
