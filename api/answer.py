@@ -28,7 +28,9 @@ NOT_COVERED = (
 )
 _WHERE_USED = re.compile(
     r"\b(where|which|what)\b.{0,40}\b(used|use|uses|using|rely|relies|appear|appears|apply|"
-    r"applies|employ|employs|need|needs|studies|designs|systems)\b",
+    r"applies|employ|employs|need|needs|studies|designs|systems)\b"
+    r"|\b(across|compare|several|different|many|multiple|other|all)\b.{0,40}"
+    r"\b(designs|systems|studies|architectures)\b",
     re.IGNORECASE,
 )
 

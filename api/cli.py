@@ -151,7 +151,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     questions = load_questions(Path(args.questions))
-    modes = list(MODES) if args.mode == "all" else [args.mode]
+    modes = [*MODES, "ask"] if args.mode == "all" else [args.mode]
     report = evaluate(load_index(settings), questions, modes, settings)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
@@ -207,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_index(sub.add_parser("eval", help="retrieval quality on a labelled question file"))
     p.add_argument("questions", help="JSONL with question, studies (ids), kind")
-    p.add_argument("--mode", choices=[*MODES, "all"], default="all")
+    p.add_argument("--mode", choices=[*MODES, "ask", "all"], default="all",
+                   help="ask: the studies /ask would cite (graph answers for where-used questions)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 

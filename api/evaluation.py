@@ -54,8 +54,15 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
-def ranked_studies(index: Index, question: str, mode: str) -> list[str]:
-    """Studies in the order their best passage ranks."""
+def ranked_studies(index: Index, question: str, mode: str,
+                   engine: AnswerEngine | None = None) -> list[str]:
+    """Studies in the order their best passage ranks; in ``ask`` mode, the studies a
+    graph answer lists when ``/ask`` answers from the graph, else the hybrid order."""
+    if mode == "ask" and engine is not None:
+        graph = engine.graph_answer(index, question)
+        if graph is not None:
+            return list(dict.fromkeys(c.study for c in graph.citations))
+        mode = "hybrid"
     seen: list[str] = []
     for hit in index.search(question, k=STUDY_DEPTH, mode=mode):
         if hit.chunk.study not in seen:
@@ -80,11 +87,12 @@ def evaluate(index: Index, questions: list[Question], modes: list[str],
     labelled = [q for q in questions if q.studies]
     report: dict[str, Any] = {"questions": len(questions), "unknown_study_labels": unknown,
                               "modes": {}}
+    engine = AnswerEngine(settings.model_copy(update={"llm_base_url": None}))
     for mode in modes:
         by_kind: dict[str, ModeScores] = {}
         started = time.perf_counter()
         for q in labelled:
-            r1, r5, rr = score(ranked_studies(index, q.question, mode), q.studies)
+            r1, r5, rr = score(ranked_studies(index, q.question, mode, engine), q.studies)
             s = by_kind.setdefault(q.kind, ModeScores())
             s.recall_at_1.append(r1)
             s.recall_at_5.append(r5)

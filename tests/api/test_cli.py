@@ -90,7 +90,7 @@ def test_eval_reports_per_mode(built, tmp_path):
     result = run("eval", str(questions), "--index", str(index), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report["modes"]) == {"hybrid", "dense", "bm25"}
+    assert set(report["modes"]) == {"hybrid", "dense", "bm25", "ask"}
     assert report["modes"]["hybrid"]["study"]["recall@5"] == 1.0
     assert report["ask"]["off_topic_declined"] == 1.0 and not report["ask"]["invalid_citations"]
 
