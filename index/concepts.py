@@ -44,7 +44,7 @@ class Concept:
 class ConceptMatcher:
     """Case-insensitive, word-bounded, alias-aware matching of concepts in text.
 
-    Compiled alternations, longest terms first, so ``LL-HLS`` wins over ``HLS`` and
+    Prefix-tree regexes, longest terms first, so ``LL-HLS`` wins over ``HLS`` and
     ``Redis GEO`` over ``Redis``. A trailing plural ``s``/``es`` is accepted, except on short
     lower-case terms (``trie`` must not match ``tries``). Concepts flagged ``match_case``
     match only with their exact capitalisation.
@@ -110,13 +110,35 @@ class ConceptMatcher:
 
 
 def _alternation(terms: set[str], flags: int) -> re.Pattern[str]:
-    """One regex for many terms; group 1 takes plurals, group 2 the short lower-case terms."""
-    ordered = sorted(terms, key=lambda t: (-len(t), t))
-    plural = [t for t in ordered if not (len(t) <= 4 and t.islower())]
-    bare = [t for t in ordered if len(t) <= 4 and t.islower()]
-    left = "|".join(re.escape(t) for t in plural) or "(?!)"
-    right = "|".join(re.escape(t) for t in bare) or "(?!)"
-    return re.compile(rf"(?<![\w-])(?:({left})(?:s|es)?|({right}))(?!\w)", flags)
+    """One regex for many terms; group 1 takes plurals, group 2 the short lower-case terms.
+
+    The terms are compiled as a character trie, so matching costs about the same for ten
+    terms as for two thousand.
+    """
+    fold = (lambda t: t.lower()) if flags & re.IGNORECASE else (lambda t: t)
+    plural = {fold(t) for t in terms if not (len(t) <= 4 and t.islower())}
+    bare = {fold(t) for t in terms if len(t) <= 4 and t.islower()}
+    return re.compile(
+        rf"(?<![\w-])(?:({_trie(plural)})(?:s|es)?|({_trie(bare)}))(?!\w)", flags)
+
+
+def _trie(terms: set[str]) -> str:
+    """A regex matching exactly ``terms``, longest first, shaped as a prefix tree."""
+    root: dict = {}
+    for term in terms:
+        node = root
+        for ch in term:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(root) or "(?!)"
 
 
 def _without_overlaps(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
