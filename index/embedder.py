@@ -3,11 +3,52 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from functools import lru_cache
 from threading import Lock
 
 import numpy as np
+
+
+class QueryBatcher:
+    """Encodes concurrent queries together: whatever queued while the previous batch ran
+    goes into the next forward pass. A lone query is encoded at once, with no added wait."""
+
+    def __init__(self, encode, max_batch: int = 32):
+        self._encode = encode
+        self._max_batch = max_batch
+        self._queue: list[tuple[str, Future]] = []
+        self._ready = threading.Condition()
+        self._worker: threading.Thread | None = None
+
+    def submit(self, text: str) -> np.ndarray:
+        future: Future = Future()
+        with self._ready:
+            self._queue.append((text, future))
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._run, name="query-batcher",
+                                                daemon=True)
+                self._worker.start()
+            self._ready.notify()
+        return future.result()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue:
+                    self._ready.wait()
+                batch = self._queue[: self._max_batch]
+                del self._queue[: self._max_batch]
+            try:
+                vectors = self._encode([text for text, _ in batch])
+            except Exception as exc:  # hand the failure to every waiting caller
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, future), vector in zip(batch, vectors, strict=True):
+                future.set_result(vector)
 
 
 class Embedder:
@@ -25,6 +66,7 @@ class Embedder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = Lock()
+        self._batcher = QueryBatcher(self.encode)
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
@@ -40,14 +82,15 @@ class Embedder:
         return np.asarray(vectors, dtype="float32")
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One query vector, served from an LRU cache when the same text was asked before."""
+        """One query vector, from an LRU cache when the same text was asked before, else
+        encoded in a batch with the queries that arrive alongside it."""
         key = " ".join(text.split()).lower()
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        vector = self.encode([text])[0]
+        vector = self._batcher.submit(text)
         with self._lock:
             self._cache[key] = vector
             if len(self._cache) > self._cache_size:

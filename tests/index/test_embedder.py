@@ -1,0 +1,44 @@
+"""The real embedding model: normalized vectors, query cache, batched concurrent queries."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from index.embedder import QueryBatcher
+
+
+def test_vectors_are_unit_length_and_queries_cached(embedder):
+    vectors = embedder.encode(["consistent hashing ring", "geohash cells"])
+    assert vectors.shape == (2, embedder.dimension)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    first = embedder.encode_query("How do brokers elect a leader?")
+    assert embedder.encode_query("how do brokers  elect a leader?") is first
+
+
+def test_concurrent_queries_are_encoded_together_with_the_same_result(embedder):
+    batches: list[int] = []
+
+    def encode(texts):
+        batches.append(len(texts))
+        return embedder.encode(texts)
+
+    batcher = QueryBatcher(encode)
+    texts = [f"question number {n} about partition leaders" for n in range(24)]
+    with ThreadPoolExecutor(8) as pool:
+        vectors = list(pool.map(batcher.submit, texts))
+    expected = embedder.encode(texts)
+    assert np.allclose(np.stack(vectors), expected, atol=1e-5)
+    assert sum(batches) == 24 and max(batches) > 1
+
+
+def test_a_failed_batch_reaches_every_caller():
+    def broken(texts):
+        raise RuntimeError("model gone")
+
+    batcher = QueryBatcher(broken)
+    try:
+        batcher.submit("x")
+    except RuntimeError as exc:
+        assert "model gone" in str(exc)
+    else:
+        raise AssertionError("the failure was swallowed")
