@@ -103,8 +103,10 @@ def bench_ingest(content: Path, tmp: Path, settings: Settings) -> dict:
 def bench_in_process(settings: Settings, questions: list[str]) -> dict:
     index = load_index(settings)
     engine = AnswerEngine(settings)
+    index.embedder.clear_cache()
     cold = timed(lambda q: index.search(q, k=10), questions)
     warm = timed(lambda q: index.search(q, k=10), questions)
+    index.embedder.clear_cache()
     asks = timed(lambda q: engine.answer(index, q), questions)
     return {"search_cold_cache_p50_ms": pct(cold, 50), "search_cold_cache_p99_ms": pct(cold, 99),
             "search_warm_cache_p50_ms": pct(warm, 50), "search_warm_cache_p99_ms": pct(warm, 99),

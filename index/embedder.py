@@ -81,6 +81,11 @@ class Embedder:
         )
         return np.asarray(vectors, dtype="float32")
 
+    def clear_cache(self) -> None:
+        """Forget cached query vectors (benchmarks measure cold queries with it)."""
+        with self._lock:
+            self._cache.clear()
+
     def encode_query(self, text: str) -> np.ndarray:
         """One query vector, from an LRU cache when the same text was asked before, else
         encoded in a batch with the queries that arrive alongside it."""
