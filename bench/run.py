@@ -155,7 +155,7 @@ def load(url: str, method: str, payloads: list, concurrency: int, max_requests: 
 
 def unique(questions: list[str], count: int, level: int, key: str) -> list[dict]:
     """``count`` distinct payloads (a numbered suffix), so no request hits the query cache."""
-    return [{key: f"{questions[n % len(questions)]} (case {level}-{n})"} for n in range(count)]
+    return [{key: f"{questions[n % len(questions)]} ({key} {level}-{n})"} for n in range(count)]
 
 
 def bench_server(index_dir: Path, questions: list[str], levels: list[int], cap: int,
