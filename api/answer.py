@@ -166,8 +166,8 @@ class AnswerEngine:
             if chunk.id not in numbers:
                 numbers[chunk.id] = len(numbers) + 1
                 citations.append(citation(numbers[chunk.id], chunk, p.sentence.raw))
-            groups.setdefault(chunk.study_title, []).append(
-                f"{p.sentence.text} [{numbers[chunk.id]}]")
+            shown = p.sentence.text[:1].upper() + p.sentence.text[1:]
+            groups.setdefault(chunk.study_title, []).append(f"{shown} [{numbers[chunk.id]}]")
         paragraphs = [f"**{title}:** " + " ".join(lines) for title, lines in groups.items()]
         return Answer("\n\n".join(paragraphs), citations, True, "extractive", query=query)
 
