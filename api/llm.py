@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from api.answer import Answer, Citation, citation
+from api.answer_types import Answer, Citation, citation
 from index.settings import Settings
 from index.store import Hit
 from index.text import sentences

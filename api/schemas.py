@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from api.answer import Citation
+from api.answer_types import Citation
 
 MAX_TEXT = 1000
 

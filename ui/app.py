@@ -7,7 +7,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from api.answer import Answer, AnswerEngine, Citation
+from api.answer import AnswerEngine
+from api.answer_types import Answer, Citation
 from api.followup import Turn
 from api.services import IndexNotReady, Services
 from index import lookups

@@ -11,7 +11,7 @@ import posixpath
 import re
 from urllib.parse import quote
 
-from api.answer import Answer, Citation
+from api.answer_types import Answer, Citation
 from index.chunks import Chunk
 from index.lexical import stem, tokenize
 

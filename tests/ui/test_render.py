@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.answer import Answer, Citation
+from api.answer_types import Answer, Citation
 from ui import render
 
 DOCS = {"case-studies/kv-cache/README.md": "kv-cache"}
