@@ -1,0 +1,74 @@
+"""The design review as configured: offline, or with an LLM writing the summary.
+
+With ``CASEGRAPH_LLM_BASE_URL`` set, the LLM gets the offline review's material (the
+requirements read, nearest studies, decisions with their trigger status, estimates) and its
+numbered citations, and writes the summary; every ``[n]`` in it is checked as ``/ask`` checks
+them. When the LLM fails or cites nothing valid, the offline summary stays, with a notice.
+"""
+
+from __future__ import annotations
+
+from api.llm import check_citations, make_llm
+from api.review import Review, review
+from index.settings import Settings
+from index.store import Index
+
+SYSTEM_PROMPT = (
+    "You are a senior engineer preparing a design review. Using only the material and the "
+    "numbered sources given, write at most 8 sentences: which proven designs fit the "
+    "requirements, which of their decisions the user's numbers put in question and why, and "
+    "what the estimates imply. Cite every claim with its source number in square brackets, "
+    "like [2]."
+)
+
+
+def design_review(index: Index, settings: Settings, text: str, studies: int = 3) -> Review:
+    """The review of ``text``: offline, then summarised by the LLM when one is configured."""
+    result = review(index, text, studies)
+    if settings.llm_base_url:
+        summarise_with_llm(settings, result)
+    return result
+
+
+def material(result: Review) -> str:
+    """The review as plain text for the prompt, with citation numbers in place."""
+    lines = ["Requirements read: " + "; ".join(
+        f"{q['shown']} {q['measure']}" for q in result.requirements["quantities"])]
+    for s in result.nearest:
+        lines.append(f"Nearest study: {s.title} [{s.citation}]"
+                     + (f", shared concepts {', '.join(s.shared_concepts)}" if s.shared_concepts
+                        else ""))
+    for d in result.decisions:
+        if d.status == "unknown":
+            continue
+        cites = " ".join(f"[{n}]" for n in d.citations.values())
+        lines.append(f"Decision {d.study_title}: {d.heading}; chose: {d.choice[:200]}; "
+                     f"trigger status for the user's numbers: {d.status} {cites}")
+    for e in result.envelope:
+        lines.append(f"Estimate {e.label}: {e.working} = {e.value}")
+    return "\n".join(lines)
+
+
+def summarise_with_llm(settings: Settings, result: Review) -> None:
+    """Replace the summary with the LLM's, checked; keep the offline one on any failure."""
+    from llama_index.core.llms import ChatMessage
+
+    sources = "\n\n".join(f"[{c.n}] {c.study} / {c.heading}\n{c.quote}" for c in result.citations)
+    messages = [
+        ChatMessage(role="system", content=SYSTEM_PROMPT),
+        ChatMessage(role="user", content=f"Sources:\n\n{sources}\n\nMaterial:\n{material(result)}"
+                                         f"\n\nRequirements:\n{result.requirements['text']}"),
+    ]
+    try:
+        reply = make_llm(settings).chat(messages).message.content or ""
+    except Exception as exc:
+        result.notice = (f"The LLM failed ({type(exc).__name__}); this is the offline review.")
+        return
+    text, valid, removed = check_citations(reply.strip(), len(result.citations))
+    if not valid:
+        result.notice = "The LLM cited no source, so the offline summary is shown."
+        result.removed_citations = removed
+        return
+    result.summary, result.mode, result.removed_citations = text, "llm", removed
+    if removed:
+        result.notice = f"Removed citations to unknown sources: {removed}."
