@@ -34,9 +34,9 @@ def estimate(req: Requirements) -> tuple[list[Estimate], list[str]]:
     reads = req.first("rate:reads") or req.first("rate:requests")
     size = req.first("object_size")
     if writes:
-        lines.append(_rate_line("Writes", writes))
+        lines.append(_rate_line("Writes", writes, writes in req.derived))
     if reads:
-        lines.append(_rate_line("Reads", reads))
+        lines.append(_rate_line("Reads", reads, reads in req.derived))
     if writes and size:
         per_day = writes.value * DAY_S * size.value
         lines.append(Estimate("New data per day",
@@ -72,13 +72,14 @@ def estimate(req: Requirements) -> tuple[list[Estimate], list[str]]:
     return lines, assumptions
 
 
-def _rate_line(label: str, rate: Quantity) -> Estimate:
+def _rate_line(label: str, rate: Quantity, derived: bool) -> Estimate:
     if "day" in rate.text:
         return Estimate(f"{label} per second",
                         f"{human(rate.value * DAY_S, '')}/day / 86,400 s = "
                         f"{human(rate.value, '/s')} average, x{PEAK_FACTOR} at peak",
                         human(rate.value * PEAK_FACTOR, "/s") + " peak")
-    return Estimate(f"{label} per second", f"as stated ({rate.text})", human(rate.value, "/s"))
+    how = "derived" if derived else "as stated"
+    return Estimate(f"{label} per second", f"{how} ({rate.text})", human(rate.value, "/s"))
 
 
 def _bandwidth_line(label: str, rate: float, size: float) -> Estimate:

@@ -25,7 +25,7 @@ from index.text import sentences
 SEARCH_POOL = 60
 RANK_OFFSET = 10
 CONCEPT_BONUS = 0.02
-SCALE_BONUS = 0.03
+SCALE_BONUS = 0.01
 SCALE_FACTOR = 10  # figures within 10x of each other are "comparable scale"
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -84,11 +84,15 @@ class _Citations:
         self.items: list[Citation] = []
         self._seen: dict[tuple[str, str], int] = {}
 
-    def add(self, chunk: Chunk, quote: str) -> int:
+    def add(self, chunk: Chunk, quote: str, lines: tuple[int, int] | None = None) -> int:
+        """Cite ``quote`` of ``chunk``; ``lines`` narrows the span to the quoted lines."""
         key = (chunk.id, quote)
         if key not in self._seen:
             self._seen[key] = len(self.items) + 1
-            self.items.append(citation(self._seen[key], chunk, quote))
+            cited = citation(self._seen[key], chunk, quote)
+            if lines:
+                cited.start_line, cited.end_line = lines
+            self.items.append(cited)
         return self._seen[key]
 
 
@@ -97,8 +101,11 @@ def review(index: Index, text: str, studies: int = 3) -> Review:
     req = read_requirements(text)
     cites = _Citations()
     nearest = nearest_studies(index, req, max(3, min(studies, 5)), cites)
-    decisions = [d for s in nearest for d in _decisions(index, s, req, cites)]
-    decisions.sort(key=lambda d: STATUSES.index(d.status))
+    decisions = [d for s in nearest for d in _decisions(index, s, req)]
+    decisions.sort(key=lambda pair: STATUSES.index(pair[0].status))
+    for d, record in decisions:
+        _cite_decision(index, d, record, cites)
+    decisions = [d for d, _ in decisions]
     lines, assumptions = estimate(req)
     return Review(_summary(req, nearest, decisions), req.to_dict(), nearest, decisions, lines,
                   assumptions, cites.items)
@@ -150,42 +157,44 @@ def _comparable(req: Requirements, scale: str) -> list[str]:
     return found
 
 
-def _decisions(index: Index, near: NearStudy, req: Requirements,
-               cites: _Citations) -> list[ReviewDecision]:
+def _decisions(index: Index, near: NearStudy,
+               req: Requirements) -> list[tuple[ReviewDecision, dict[str, Any]]]:
+    """Every decision of a near study with its status, beside the graph record it came from."""
     out = []
     for record in index.graph.decisions(near.study):
         status, results = decision_status(record, req)
-        spans = record.get("spans", {})
-        numbers = {}
-        for part, label in (("choice", "decision"), ("trade_off", "trade-off"),
-                            ("trigger", "when to reconsider")):
-            span = spans.get(label)
-            cited = _cite_span(index, record["path"], span, cites) if span else None
-            if cited:
-                numbers[part] = cited
-        out.append(ReviewDecision(
+        out.append((ReviewDecision(
             near.study, near.title, record["heading"], record.get("decision", ""),
-            record.get("trade_off", ""), record.get("reconsider", ""), status, results, numbers,
-        ))
+            record.get("trade_off", ""), record.get("reconsider", ""), status, results, {},
+        ), record))
     return out
 
 
+def _cite_decision(index: Index, d: ReviewDecision, record: dict[str, Any],
+                   cites: _Citations) -> None:
+    """Cite the trigger of every decision, and the choice and trade-off of those with a
+    known status, each to the lines it sits on."""
+    parts = [("trigger", "when to reconsider")]
+    if d.status != "unknown":
+        parts = [("choice", "decision"), ("trade_off", "trade-off"), *parts]
+    spans = record.get("spans", {})
+    for part, label in parts:
+        if label in spans:
+            number = _cite_span(index, record["path"], spans[label], cites)
+            if number:
+                d.citations[part] = number
+
+
 def _cite_span(index: Index, path: str, span: list[int], cites: _Citations) -> int | None:
-    """Cite the passage holding lines ``span`` of ``path``, quoting those lines verbatim."""
+    """Cite lines ``span`` of ``path`` in the passage holding them, quoting them verbatim."""
     start, end = span
     for chunk in index.chunks:
         if chunk.path == path and chunk.start_line <= start <= chunk.end_line:
-            lines = chunk.text.split("\n")
-            offset = _line_offset(chunk, lines)
-            quote = "\n".join(lines[start - offset:min(end, chunk.end_line) - offset + 1]).strip()
-            if quote and quote in chunk.text:
-                return cites.add(chunk, quote)
+            last = min(end, chunk.end_line)
+            quote = chunk.lines_text(start, last)
+            if quote:
+                return cites.add(chunk, quote, (start, last))
     return None
-
-
-def _line_offset(chunk: Chunk, lines: list[str]) -> int:
-    """The file line number of the chunk text's first line."""
-    return chunk.end_line - len(lines) + 1
 
 
 def _closest_sentence(passage: str, text: str) -> str:

@@ -64,10 +64,16 @@ def load_cases(path: Path) -> list[ReviewCase]:
 
 
 def citation_valid(index: Index, c: Citation) -> bool:
-    """A citation names an indexed passage with its path and lines, and quotes it verbatim."""
+    """A citation names an indexed passage, lines inside it, and quotes it verbatim; a
+    citation narrowed to some lines of the passage quotes exactly those lines."""
     chunk = index.chunk(c.chunk_id)
-    return (chunk is not None and chunk.path == c.path and chunk.start_line == c.start_line
-            and chunk.end_line == c.end_line and bool(c.quote) and c.quote in chunk.text)
+    if chunk is None or chunk.path != c.path or not c.quote or c.quote not in chunk.text:
+        return False
+    if not chunk.start_line <= c.start_line <= c.end_line <= chunk.end_line:
+        return False
+    if (c.start_line, c.end_line) == (chunk.start_line, chunk.end_line):
+        return True
+    return chunk.lines_text(c.start_line, c.end_line) == c.quote
 
 
 def evaluate_reviews(index: Index, cases: list[ReviewCase]) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def review_markdown(result: Review, unknown_limit: int = 6) -> str:
         if result.assumptions:
             out += ["", "Assumptions: " + "; ".join(result.assumptions) + "."]
     out += ["", "## Sources", ""]
-    out += [f"[{c.n}] {c.path}:{c.start_line}-{c.end_line} ({c.heading})"
+    out += [f"- [{c.n}] {c.path}:{c.start_line}-{c.end_line} ({c.heading})"
             for c in result.citations]
     return "\n".join(out)
 

@@ -240,7 +240,8 @@ def human(value: float, unit: str) -> str:
         return _scaled(value, [(1e12, "Tbps"), (1e9, "Gbps"), (1e6, "Mbps"), (1e3, "Kbps"),
                                (1, "bps")])
     if unit == "s":
-        return _scaled(value, [(86400, "days"), (3600, "h"), (60, "min"), (1, "s"),
+        return _scaled(value, [(365 * 86400, "years"), (86400, "days"), (3600, "h"),
+                               (60, "min"), (1, "s"),
                                (1e-3, "ms"), (1e-6, "µs")])
     if unit == "%":
         return f"{value:g}%"
