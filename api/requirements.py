@@ -8,9 +8,9 @@ count as latency targets.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from index.quantities import Quantity, find_quantities, human
+from index.quantities import Quantity, find_quantities, human, scope_of
 
 MAX_REQUIREMENTS = 5000
 _RATIO = re.compile(
@@ -46,9 +46,11 @@ class Requirements:
     availability: float | None = None  # percent
     derived: list[Quantity] = field(default_factory=list)
 
-    def values(self, measure: str) -> list[Quantity]:
-        """The user's figures for a measure, stated or derived."""
-        return [q for q in (*self.quantities, *self.derived) if q.measure == measure]
+    def values(self, measure: str, scope: str | None = None) -> list[Quantity]:
+        """The user's figures for a measure, stated or derived: totals, or those counted per
+        ``scope`` ("zone")."""
+        return [q for q in (*self.quantities, *self.derived)
+                if q.measure == measure and q.scope == scope]
 
     def first(self, measure: str) -> Quantity | None:
         found = self.values(measure)
@@ -67,7 +69,7 @@ class Requirements:
 
 
 def _shown(q: Quantity, derived: bool) -> dict:
-    return {"measure": q.measure, "value": q.value, "unit": q.unit,
+    return {"measure": q.measure, "value": q.value, "unit": q.unit, "scope": q.scope,
             "shown": human(q.value, q.unit), "text": q.text, "derived": derived}
 
 
@@ -93,8 +95,9 @@ def read_requirements(text: str) -> Requirements:
             interval = q.value
             continue
         if q.measure == "duration":
-            q = Quantity("latency", q.value, q.unit, q.text, q.start, q.end)
-        quantities.append(q)
+            q = replace(q, measure="latency")
+        clause = re.split(r"[,;.:]\s", text[:q.start])[-1]
+        quantities.append(replace(q, scope=scope_of(clause, text[q.end:q.end + 30])))
     req = Requirements(text, quantities, _ratio(text), interval,
                        "strong" if _STRONG.search(text) else
                        "eventual" if _EVENTUAL.search(text) else None,

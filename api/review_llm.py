@@ -15,8 +15,8 @@ from api.review import Review, review
 from index.settings import Settings
 from index.store import Index
 
-MAX_DECISIONS = 6  # known-status decisions handed over, most pressing first
-QUOTE_CHARS = 300  # of each source, to keep the prompt small for local models
+MAX_DECISIONS = 4  # known-status decisions handed over, most pressing first
+QUOTE_CHARS = 240  # of each source, to keep the prompt small for local models
 _CITE = re.compile(r"\[(\d{1,3})\]")
 SYSTEM_PROMPT = (
     "You are a senior engineer preparing a design review. Using only the material and the "

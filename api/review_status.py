@@ -4,9 +4,10 @@ A trigger's conditions are alternatives, so the decision takes its most pressing
 ``crossed`` (a user figure meets it), ``near`` (within 25% of the threshold: at least 0.8x a
 "more than", at most 1.25x a "less than"), ``not_crossed`` (the user gave that measure and it
 is clear of the threshold), else ``unknown``. Conditions that the user's text cannot speak to
-stay unknown: shares and prices, thresholds counted per component ("per shard"), and measured
-durations; a duration counts only where the trigger states a requirement ("must fall below
-100 ms"), since the user's durations are targets too.
+stay unknown: shares and prices, and measured durations; a duration counts only where the
+trigger states a requirement ("must fall below 100 ms"), since the user's durations are targets
+too. A threshold counted per component ("per shard") meets only a figure the user counts per
+the same component ("30K pings/s per zone"), never a total.
 """
 
 from __future__ import annotations
@@ -48,15 +49,15 @@ def condition_status(condition: dict[str, Any], req: Requirements) -> ConditionR
     if measure in _NEVER:
         result.reason = "a share or price your requirements do not state"
         return result
-    if condition.get("scope"):
-        result.reason = f"counted per {condition['scope']}; your figures are totals"
-        return result
     if measure in _DURATIONS and not condition.get("target"):
         result.reason = "a measured duration, not a target you can state up front"
         return result
-    figures = sorted(req.values(measure), key=lambda q: q.value)
+    scope = condition.get("scope")
+    figures = sorted(req.values(measure, scope), key=lambda q: q.value)
     if not figures:
-        result.reason = f"your requirements give no {measure.replace('rate:', '')} figure"
+        what = measure.replace("rate:", "")
+        result.reason = (f"counted per {scope}; your requirements give no {what} per {scope}"
+                         if scope else f"your requirements give no {what} figure")
         return result
     figure = figures[-1] if cmp_.startswith(">") else figures[0]
     result.user_value, result.user_text = human(figure.value, figure.unit), figure.text

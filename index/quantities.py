@@ -51,6 +51,8 @@ COUNT_NOUNS = [
     ("shards", r"shards?"),
     ("brokers", r"brokers?"),
     ("series", r"series"),
+    ("entries", r"entries|tokens?"),
+    ("team", r"engineers?|people|staff"),
 ]
 RATE_NOUNS = [
     ("writes", r"writes?|inserts?|appends?|rows?|PUTs?|updates?|pings?|posts?|uploads?|"
@@ -102,6 +104,7 @@ class Quantity:
     text: str
     start: int
     end: int
+    scope: str | None = None  # the component it is counted per ("zone"), None for a total
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -217,6 +220,42 @@ def _count_or_rate(text: str, m: re.Match[str], value: float, before: str,
     if noun is None:
         return None
     return Quantity(noun, value, "", m.group(0), m.start(), m.end())
+
+
+SCOPE_NOUNS = {"shard", "partition", "node", "zone", "region", "bucket", "tenant", "sku",
+               "namespace", "pop", "cell", "symbol", "topic", "replica", "upstream", "cluster",
+               "primary", "host", "project", "hotel", "channel", "city", "document", "group",
+               "recipient", "room", "policy", "market", "segment", "merchant", "acquirer",
+               "dag", "queue"}
+_SCOPE_BEFORE = re.compile(
+    r"\b(?:per[- ](?P<per>(?!second|sec\b|minute|hour|day|month|year)[a-z]+)|"
+    r"(?:a single|any single|any one|any|one|each|single|an?) (?P<one>[a-z][\w-]*)"
+    r"(?:'s| (?:passes|exceeds?|grows|needs|holds|reaches|carries|sees|with fewer|"
+    r"with more)\b)|"
+    r"(?:a single|any single|any one|each|single) (?P<lone>[a-z][\w-]*)|"
+    r"(?P<own>[a-z]+)'s)", re.IGNORECASE)
+_SCOPE_AFTER = re.compile(
+    r"^[^,;.()]{0,25}?\b(?:per[- ]|(?:in|on|for|into) (?:one|a single|each|any|our one|"
+    r"a|an) (?:[\w-]+ )?)(?P<noun>[a-z]+)|^\s*(?P<each>each)\b", re.IGNORECASE)
+
+
+def scope_of(before: str, after: str) -> str | None:
+    """The component a figure is counted per, from the words of its clause before it and the
+    few words after it: "per-shard ingest exceeds 50K rows/s", "a single SKU sees 8,000",
+    "1B series in one region", "30K pings/s each" (after "busy zones"); None for totals."""
+    candidates = [next(g for g in m.groups() if g) for m in _SCOPE_BEFORE.finditer(before)]
+    m = _SCOPE_AFTER.match(after)
+    if m and m.group("noun"):
+        candidates.append(m.group("noun"))
+    elif m:
+        nouns = re.findall(r"[a-z]+", before.lower())
+        candidates += [n for n in reversed(nouns) if n.removesuffix("s") in SCOPE_NOUNS][:1]
+    for noun in candidates:
+        noun = re.sub(r"[^a-z]", "", noun.lower().split("-")[0])
+        noun = noun[:-1] if noun.endswith("s") and noun[:-1] in SCOPE_NOUNS else noun
+        if noun in SCOPE_NOUNS:
+            return noun
+    return None
 
 
 def unit_of(measure: str) -> str:

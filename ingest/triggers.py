@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from index.quantities import Quantity, find_quantities
+from index.quantities import Quantity, find_quantities, scope_of
 
 _GREATER = (r"exceed(?:s|ed|ing)?|more than|greater than|larger than|above|over|past|beyond|"
             r"passes|pass|tops?|surpass(?:es)?|rises? above|at least")
@@ -21,18 +21,6 @@ _COMPARE = re.compile(rf"\b(?P<gt>{_GREATER})\b|\b(?P<lt>{_LESS})\b", re.IGNOREC
 _OR_MORE = re.compile(r"\bor more\b", re.IGNORECASE)
 _JOIN = re.compile(r"^[\s(~]*(?:(?:[\w-]+\s+){0,3}?(?:or|and)\b|\(|,)?[\s(~]*"
                    r"(?:about|roughly|around|~)?\s*$", re.IGNORECASE)
-_SCOPE = re.compile(
-    r"\b(?:per[- ](?P<per>(?!second|sec\b|minute|hour|day|month|year)[a-z]+)|"
-    r"(?:a single|any single|any one|any|one|each|single) (?P<one>[a-z][\w-]*)|"
-    r"\ba (?:[\w-]+ )?(?P<subj>[a-z]+) (?:passes|exceeds?|grows|needs|holds|reaches|carries)\b|"
-    r"(?P<own>[a-z]+)'s)",
-    re.IGNORECASE)
-_SCOPE_NOUNS = {"shard", "partition", "node", "zone", "region", "bucket", "tenant", "sku",
-                "namespace", "pop", "cell", "symbol", "topic", "replica", "upstream",
-                "cluster", "primary", "host", "project", "hotel", "channel", "city",
-                "document", "group", "recipient", "room", "policy", "market", "segment",
-                "merchant", "acquirer", "dag", "queue"}
-_PER_AFTER = re.compile(r"^\s*per[- ]([a-z]+)", re.IGNORECASE)
 _TARGET = re.compile(r"\bmust\b|budget|\bsub-|promis|\bneeds?\b|requir|guarantee|target|"
                      r"\bask for\b", re.IGNORECASE)
 _NUMERIC = re.compile(r"\d")
@@ -64,7 +52,7 @@ def parse_trigger(text: str) -> list[Condition]:
         clause_start = _clause_start(text, q.start)
         lookback = text[max(clause_start, previous_end):q.start]
         comparison = _comparison(lookback, q)
-        scope = _scope(text[clause_start:q.start], text[q.end:q.end + 20])
+        scope = scope_of(text[clause_start:q.start], text[q.end:q.end + 30])
         link = _continues(text, previous_end, q) if previous and comparison is None else None
         if previous and link:
             comparison = previous.comparison
@@ -123,21 +111,6 @@ def _clause_start(text: str, pos: int) -> int:
 def _clause_end(text: str, pos: int) -> int:
     ends = [i for i in (text.find(s, pos) for s in (";", ". ", ", ", " or ")) if i >= 0]
     return min(ends) if ends else len(text)
-
-
-def _scope(clause_before: str, after: str) -> str | None:
-    """The component a threshold is counted per: "per-shard ingest exceeds", "a single zone's
-    peak", or "50 GB per replica"."""
-    found = [m for m in _SCOPE.finditer(clause_before)]
-    per_after = _PER_AFTER.match(after)
-    candidates = [next(g for g in (*m.groups(), "") if g) for m in found]
-    if per_after:
-        candidates.append(per_after.group(1))
-    for noun in candidates:
-        noun = re.sub(r"[^a-z]", "", noun.lower().split("-")[0]).removesuffix("s")
-        if noun in _SCOPE_NOUNS:
-            return noun
-    return None
 
 
 def trigger_counts(decisions: list[dict]) -> dict[str, int]:
