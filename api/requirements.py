@@ -17,6 +17,8 @@ _RATIO = re.compile(
     r"(?P<a>\d+(?:\.\d+)?)\s*(?::|to)\s*(?P<b>\d+(?:\.\d+)?)|"
     r"(?P<pct>\d+(?:\.\d+)?)\s*%\s*(?:of\s+\w+\s+are\s+)?reads?", re.IGNORECASE)
 _READ_WRITE = re.compile(r"read|write", re.IGNORECASE)
+_SINGLE = re.compile(r"\b(?:in|across|within|on) (?:our |a |an )?(?:one|single|only one) "
+                     r"([a-z]+)", re.IGNORECASE)
 _EVERY = re.compile(r"every\s*$", re.IGNORECASE)
 _STRONG = re.compile(r"strong(?:ly)? consisten|linearizab|serializab|read[- ]your[- ]own|"
                      r"exactly[- ]once|no double|never (?:double|oversell)", re.IGNORECASE)
@@ -45,12 +47,15 @@ class Requirements:
     durable: bool = False
     availability: float | None = None  # percent
     derived: list[Quantity] = field(default_factory=list)
+    single: set[str] = field(default_factory=set)  # components there is one of ("region")
 
     def values(self, measure: str, scope: str | None = None) -> list[Quantity]:
         """The user's figures for a measure, stated or derived: totals, or those counted per
-        ``scope`` ("zone")."""
+        ``scope`` ("zone"). A figure per a component the user has only one of ("in our one
+        region") is a total as well."""
         return [q for q in (*self.quantities, *self.derived)
-                if q.measure == measure and q.scope == scope]
+                if q.measure == measure and (q.scope == scope or (
+                    scope is None and q.scope in self.single))]
 
     def first(self, measure: str) -> Quantity | None:
         found = self.values(measure)
@@ -103,6 +108,7 @@ def read_requirements(text: str) -> Requirements:
                        "eventual" if _EVENTUAL.search(text) else None,
                        bool(_DURABLE.search(text)), _availability(text))
     req.derived = _derive(req)
+    req.single = {m.group(1).lower().removesuffix("s") for m in _SINGLE.finditer(text)}
     return req
 
 

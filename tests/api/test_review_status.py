@@ -76,3 +76,18 @@ def test_consistency_durability_and_availability_are_read() -> None:
 def test_unusable_text_is_refused_with_what_to_fix(text: str) -> None:
     with pytest.raises(RequirementsError, match="requirements"):
         read_requirements(text)
+
+
+def test_per_component_figures_meet_only_per_component_thresholds() -> None:
+    per_sku = cond("rate:writes", ">", 5000, "/s", scope="sku")
+    assert condition_status(per_sku, read_requirements(
+        "a single SKU sees 8,000 reservation attempts per second")).status == "crossed"
+    assert condition_status(per_sku, read_requirements(
+        "8,000 reservation attempts per second across the catalogue")).status == "unknown"
+    per_zone = cond("rate:writes", ">", 50_000, "/s", scope="zone")
+    assert condition_status(per_zone, read_requirements(
+        "busy zones handle up to 30K pings/s each")).status == "not_crossed"
+    total = cond("zones", ">=", 5)
+    one_region = read_requirements("object storage across 5 zones in one region")
+    assert one_region.quantities[0].scope == "region"
+    assert condition_status(total, one_region).status == "crossed"  # one region: also a total
