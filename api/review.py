@@ -144,7 +144,8 @@ def nearest_studies(index: Index, req: Requirements, n: int,
 
 
 def _comparable(req: Requirements, scale: str) -> list[str]:
-    """"you: 500M users; study: 500M users" for figures of one measure within 10x."""
+    """Lines such as "yours 500M, the study's 500M users", for figures of one measure that are
+    within 10x of the study's stated scale."""
     found = []
     for theirs in find_quantities(scale):
         for mine in req.values(theirs.measure):

@@ -30,9 +30,6 @@ SECONDS = {"µs": 1e-6, "us": 1e-6, "microsecond": 1e-6, "ms": 1e-3, "millisecon
 PER = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hr": 3600,
        "hour": 3600, "day": 86400, "month": 30 * 86400}
 
-UNITS = {"rate": "/s", "size": "B", "object_size": "B", "bandwidth": "bit/s", "duration": "s",
-         "percent": "%", "count": "", "price": "$", "ratio": ":1"}
-
 # Nouns that name what a count or a rate is of, each mapped to one measure.
 COUNT_NOUNS = [
     ("users", r"users?|DAUs?|MAUs?|accounts?|customers?|mailbox(?:es)?|population|"
@@ -256,15 +253,6 @@ def scope_of(before: str, after: str) -> str | None:
         if noun in SCOPE_NOUNS:
             return noun
     return None
-
-
-def unit_of(measure: str) -> str:
-    """The normal unit of a measure (``rate:writes`` -> ``/s``)."""
-    if measure.startswith("rate:"):
-        return "/s"
-    if measure in ("latency", "freshness", "window", "duration"):
-        return "s"
-    return {"size_rate": "B/s"}.get(measure, UNITS.get(measure, ""))
 
 
 def human(value: float, unit: str) -> str:

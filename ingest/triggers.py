@@ -24,7 +24,6 @@ _JOIN = re.compile(r"^[\s(~]*(?:(?:[\w-]+\s+){0,3}?(?:or|and)\b|\(|,)?[\s(~]*"
 _TARGET = re.compile(r"\bmust\b|budget|\bsub-|promis|\bneeds?\b|requir|guarantee|target|"
                      r"\bask for\b", re.IGNORECASE)
 _NUMERIC = re.compile(r"\d")
-COMPARISONS = (">", ">=", "<", "<=")
 
 
 @dataclass
