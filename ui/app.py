@@ -239,7 +239,7 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
                     "answer cites the passages it comes from.")
         status_md = gr.Markdown(status(), elem_id="cg-status")
         ready = gr.State(False)
-        with gr.Tabs() as tabs:
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # five tabs: wrap on phones
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=300):

@@ -219,7 +219,7 @@ def test_narrow_width_has_no_horizontal_overflow(page) -> None:
     expect(page.locator("#cg-passage")).to_be_in_viewport()  # scrolled to, below the chat
     shot(page, "chat-narrow")
     widths = {}
-    for name in ("Chat", "Search", "Concepts", "Studies"):
+    for name in ("Chat", "Search", "Concepts", "Studies", "Design review"):
         tab(page, name)
         page.wait_for_timeout(300)
         widths[name] = page.evaluate("document.documentElement.scrollWidth")
