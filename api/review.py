@@ -101,11 +101,11 @@ def review(index: Index, text: str, studies: int = 3) -> Review:
     req = read_requirements(text)
     cites = _Citations()
     nearest = nearest_studies(index, req, max(3, min(studies, 5)), cites)
-    decisions = [d for s in nearest for d in _decisions(index, s, req)]
-    decisions.sort(key=lambda pair: STATUSES.index(pair[0].status))
-    for d, record in decisions:
+    pairs = [pair for s in nearest for pair in _decisions(index, s, req)]
+    pairs.sort(key=lambda pair: STATUSES.index(pair[0].status))  # most pressing first
+    for d, record in pairs:  # cited in reading order
         _cite_decision(index, d, record, cites)
-    decisions = [d for d, _ in decisions]
+    decisions = [d for d, _ in pairs]
     lines, assumptions = estimate(req)
     return Review(_summary(req, nearest, decisions), req.to_dict(), nearest, decisions, lines,
                   assumptions, cites.items)
