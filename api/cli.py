@@ -1,4 +1,4 @@
-"""The ``casegraph`` command: ingest, search, concept, stats, ask, eval, serve."""
+"""The ``casegraph`` command: ingest, search, concept, stats, ask, review, eval, mcp, serve."""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(f"Indexed {settings.content_dir} -> {settings.index_dir} in "
           f"{time.perf_counter() - started:.1f}s ({counts}).")
     print(f"Embedded {report.embedded} chunks, reused {report.reused} cached embeddings.")
+    numeric, parsed = m.counts.get("numeric_triggers", 0), m.counts.get("parsed_triggers", 0)
+    if numeric:
+        print(f"Parsed {parsed} of {numeric} numeric 'When to reconsider' triggers into "
+              f"conditions ({parsed / numeric:.0%}).")
     if report.unmatched:
         terms = ", ".join(f"{t} ({n})" for t, n in report.unmatched)
         print(f"Frequent terms matching no concept (chunks): {terms}")
@@ -147,13 +151,53 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from api.evaluation import evaluate, format_report, load_questions
+    from api.review_eval import evaluate_reviews, format_review_report, is_review_file, load_cases
     from api.services import load_index
 
     settings = _settings(args)
-    questions = load_questions(Path(args.questions))
+    path = Path(args.questions)
+    if not path.is_file():
+        raise FileNotFoundError(f"No question file '{path}'")
+    if is_review_file(path):
+        review_report = evaluate_reviews(load_index(settings), load_cases(path))
+        print(json.dumps(review_report, indent=2) if args.json
+              else format_review_report(review_report))
+        return 0
+    questions = load_questions(path)
     modes = [*MODES, "ask"] if args.mode == "all" else [args.mode]
     report = evaluate(load_index(settings), questions, modes, settings)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _read_text(source: str) -> str:
+    """The text of a file, or of stdin for ``-``."""
+    if source == "-":
+        return sys.stdin.read()
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"No requirements file '{source}' (give a path, or - for stdin)")
+    return path.read_text(encoding="utf-8")
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from api.requirements import check_text
+    from api.review_llm import design_review
+    from api.review_markdown import review_markdown
+    from api.services import load_index
+
+    text = check_text(_read_text(args.file))
+    settings = _settings(args)
+    result = design_review(load_index(settings), settings, text, args.studies)
+    print(json.dumps(result.to_dict(), ensure_ascii=False) if args.json
+          else review_markdown(result))
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from api.mcp_server import build_server
+
+    build_server(_settings(args)).run("stdio")
     return 0
 
 
@@ -206,11 +250,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ask)
 
     p = with_index(sub.add_parser("eval", help="retrieval quality on a labelled question file"))
-    p.add_argument("questions", help="JSONL with question, studies (ids), kind")
+    p.add_argument("questions", help="JSONL with question, studies (ids), kind; or a design "
+                   "review set with text, nearest, decisions (bench/review.jsonl)")
     p.add_argument("--mode", choices=[*MODES, "ask", "all"], default="all",
                    help="ask: the studies /ask would cite (graph answers for where-used questions)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    p = with_index(sub.add_parser("review", help="design review of a requirements text: nearest "
+                                  "studies, decisions whose triggers your numbers cross, estimates"))
+    p.add_argument("file", help="requirements text file, or - to read stdin")
+    p.add_argument("--studies", type=int, default=3, choices=range(3, 6), metavar="{3,4,5}",
+                   help="how many nearest studies to review (3-5)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_review)
+
+    p = with_index(sub.add_parser("mcp", help="serve search, ask, concept, compare and review "
+                                  "as Model Context Protocol tools over stdio"))
+    p.set_defaults(func=cmd_mcp)
 
     p = with_index(sub.add_parser("serve", help="run the API and UI (builds the index if none)"))
     p.add_argument("--content", help="content folder (default: CASEGRAPH_CONTENT_DIR)")

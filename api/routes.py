@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 
 from api.answer import AnswerEngine
 from api.followup import Turn
-from api.schemas import MAX_TEXT, AskRequest, AskResponse, Health, SearchResponse
+from api.review_llm import design_review
+from api.schemas import MAX_TEXT, AskRequest, AskResponse, Health, ReviewRequest, SearchResponse
 from api.services import Services
 from index import lookups
 from index.store import MODES
@@ -73,6 +74,14 @@ def ask(request: Request, body: AskRequest) -> dict:
     """A grounded answer with numbered citations, or ``grounded: false`` when not covered."""
     index = services(request).index
     return engine(request).answer(index, body.question, body.k, _turns(body)).to_dict()
+
+
+@router.post("/review", tags=["answers"])
+def review(request: Request, body: ReviewRequest) -> dict:
+    """Design review: the nearest studies to your requirements, their decisions with whether
+    your numbers cross each "when to reconsider" trigger, and estimates, all cited."""
+    svc = services(request)
+    return design_review(svc.index, svc.settings, body.requirements, body.studies).to_dict()
 
 
 def _sse(event: str, data: object) -> str:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from api.answer_types import Citation
+from api.requirements import MAX_REQUIREMENTS, check_text
 
 MAX_TEXT = 1000
 
@@ -36,6 +37,21 @@ class AskRequest(BaseModel):
         if len(value) > MAX_TEXT:
             raise ValueError(f"question is {len(value)} characters; shorten it to at most {MAX_TEXT}")
         return value
+
+
+class ReviewRequest(BaseModel):
+    requirements: str = Field(
+        description=f"Your system's requirements in plain text (1-{MAX_REQUIREMENTS} characters): "
+                    "users, QPS, read/write ratio, latency and durability targets, data size.",
+        examples=["Chat app for 100M users, groups up to 10,000 members, p99 delivery under "
+                  "50 ms, 20K messages/s at peak, messages of about 1 KB kept for 2 years."],
+    )
+    studies: int = Field(3, ge=3, le=5, description="How many nearest studies to review (3-5).")
+
+    @field_validator("requirements")
+    @classmethod
+    def requirements_are_usable(cls, value: str) -> str:
+        return check_text(value)
 
 
 class SearchResult(BaseModel):

@@ -33,6 +33,12 @@ class Chunk:
     def words(self) -> int:
         return len(self.text.split())
 
+    def lines_text(self, start: int, end: int) -> str:
+        """The text of file lines ``start``-``end`` (1-based, inclusive) that lie in this chunk."""
+        lines = self.text.split("\n")
+        first = self.end_line - len(lines) + 1  # the text ends on ``end_line``
+        return "\n".join(lines[max(start - first, 0):max(end - first + 1, 0)]).strip()
+
     def embedding_text(self) -> str:
         """What the embedder and BM25 see: the passage with its study and heading context."""
         context = " > ".join([self.study_title, *self.heading_path])

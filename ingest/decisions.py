@@ -20,6 +20,7 @@ class Decision:
     options: list[str]
     line: int  # 1-based line of the heading
     parts: dict[str, str] = field(default_factory=dict)
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # 1-based, inclusive
 
     @property
     def reconsider(self) -> str:
@@ -36,16 +37,24 @@ def find_decisions(doc: ParsedDocument) -> list[Decision]:
             continue
         end = heads[i + 1].start if i + 1 < len(heads) else len(doc.lines)
         body = "\n".join(doc.lines[head.end:end])
-        decisions.append(Decision(head.heading, options, head.start + 1, _labelled_parts(body)))
+        parts, spans = _labelled_parts(body, head.end + 1)
+        decisions.append(Decision(head.heading, options, head.start + 1, parts, spans))
     return decisions
 
 
-def _labelled_parts(body: str) -> dict[str, str]:
-    """``**Label:** text`` paragraphs keyed by lower-case label, whitespace collapsed."""
+def _labelled_parts(body: str, first_line: int) -> tuple[dict[str, str],
+                                                        dict[str, tuple[int, int]]]:
+    """``**Label:** text`` paragraphs keyed by lower-case label, whitespace collapsed, and the
+    1-based line span of each (``first_line`` is the line number of the body's first line)."""
     marks = [m for m in _LABEL.finditer(body) if m.group(1).strip().lower() in LABELS]
     parts: dict[str, str] = {}
+    spans: dict[str, tuple[int, int]] = {}
     for i, mark in enumerate(marks):
         label = mark.group(1).strip().lower()
         end = marks[i + 1].start() if i + 1 < len(marks) else len(body)
-        parts[label] = " ".join(body[mark.end():end].split())
-    return parts
+        text = body[mark.end():end]
+        parts[label] = " ".join(text.split())
+        start_line = first_line + body.count("\n", 0, mark.start())
+        last = mark.end() + len(text.rstrip())
+        spans[label] = (start_line, first_line + body.count("\n", 0, max(last - 1, 0)))
+    return parts, spans

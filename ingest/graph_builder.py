@@ -15,6 +15,7 @@ from index.concepts import Concept, ConceptMatcher
 from index.graph import concept_node, document_node, study_node
 from ingest.corpus import Study, study_of
 from ingest.decisions import find_decisions
+from ingest.triggers import parse_trigger
 
 MIN_CO_OCCURRENCE = 2
 MIN_SHARED_CONCEPTS = 2
@@ -100,6 +101,9 @@ def _add_alternatives(g: nx.MultiDiGraph, studies: list[Study], matcher: Concept
                     "heading": decision.heading, "options": decision.options,
                     "decision": decision.parts.get("decision", ""),
                     "reconsider": decision.reconsider,
+                    "trade_off": decision.parts.get("trade-off", ""),
+                    "spans": {k: list(v) for k, v in decision.spans.items()},
+                    "triggers": [c.to_dict() for c in parse_trigger(decision.reconsider)],
                     "concepts": [sorted(cs) for cs in option_concepts],
                 }
                 g.nodes[study_node(study.id)]["decisions"].append(record)

@@ -30,6 +30,7 @@ from index.manifest import FORMAT_VERSION, IndexLoadError, Manifest
 from index.vectors import FaissStore
 from ingest.corpus import IngestError, Study, load_corpus, make_chunks
 from ingest.graph_builder import build_graph
+from ingest.triggers import trigger_counts
 from ingest.unmatched import unmatched_terms
 from ingest.vocabulary import VOCABULARY_FILE, VocabularyError, load_vocabulary
 
@@ -79,6 +80,7 @@ def ingest(content_dir: Path, index_dir: Path, embedder: Embedder, progress: boo
     lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
 
     edges = Counter(d["kind"] for _, _, d in graph.edges(data=True))
+    decisions = [r for _, d in graph.nodes(data=True) for r in d.get("decisions", [])]
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model_name=embedder.name,
@@ -86,7 +88,8 @@ def ingest(content_dir: Path, index_dir: Path, embedder: Embedder, progress: boo
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         build_seconds=0.0,
         counts={"files": sum(len(s.files) for s in studies), "studies": len(studies),
-                "chunks": len(chunks), "concepts": len(concepts), **dict(edges)},
+                "chunks": len(chunks), "concepts": len(concepts), **dict(edges),
+                **trigger_counts(decisions)},
         content_hashes={f.path: f.sha256 for s in studies for f in s.files},
         vocabulary_hash=_file_hash(content_dir / VOCABULARY_FILE),
     )

@@ -51,6 +51,46 @@ def fixture_index(fixture_settings: Settings, embedder: Embedder) -> Index:
     return load_index(fixture_settings)
 
 
+# A decision whose trigger speaks in numbers a requirements text can give, added to a
+# private copy of the fixture corpus for the design-review tests.
+REVIEW_DECISION = """
+## Primary Reads vs Replica Reads
+
+**Context:** Reads outnumber writes ten to one, and most keys are read within seconds of a write.
+
+**Decision:** Serve every read from the primary of its shard.
+
+**Why:** Replicas lag by up to a second, and a stale read after a write confuses users.
+
+**Trade-off:** Primaries carry the whole read load, so the fleet is sized for reads.
+
+**When to reconsider:** When reads pass 200K reads/s or the fleet grows past 40 servers, serve
+reads from replicas; if p99 reads must fall below 2 ms, add a near cache in the clients.
+"""
+
+
+def review_corpus(tmp_path: Path) -> Path:
+    """A copy of the fixture corpus whose cache study has one more, measurable, decision."""
+    target = copy_corpus(tmp_path)
+    decisions = target / "case-studies" / "kv-cache" / "03-key-decisions.md"
+    decisions.write_text(decisions.read_text(encoding="utf-8") + REVIEW_DECISION, encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session")
+def review_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+    """Settings of a built index over ``review_corpus``."""
+    root = tmp_path_factory.mktemp("review")
+    settings = make_settings(review_corpus(root), root / "index")
+    ingest(settings.content_dir, settings.index_dir, embedder, progress=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def review_index(review_settings: Settings, embedder: Embedder) -> Index:
+    return Index.load(review_settings.index_dir, embedder)
+
+
 def copy_corpus(tmp_path: Path) -> Path:
     target = tmp_path / "content"
     shutil.copytree(FIXTURE_CORPUS, target)

@@ -1,4 +1,5 @@
-"""The Gradio interface: chat, search, concepts and studies, over the in-process services."""
+"""The Gradio interface: chat, search, concepts, studies and design review, over the
+in-process services."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from index import lookups
 from index.store import FilterError, Index
 from ui import plots, render
 from ui.assets import BRIDGE_JS
+from ui.review_tab import review_tab
 
 EXAMPLES = [
     "Where is consistent hashing used, and why?",
@@ -237,7 +239,7 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
                     "answer cites the passages it comes from.")
         status_md = gr.Markdown(status(), elem_id="cg-status")
         ready = gr.State(False)
-        with gr.Tabs() as tabs:
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # five tabs: wrap on phones
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=300):
@@ -298,6 +300,7 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
                         chapter_pick = gr.Radio([], label="Chapter", elem_id="cg-chapter")
                         chapter_md = gr.Markdown(elem_id="cg-chapter-text")
                 map_plot = gr.Plot(label="Concept map of all studies", elem_id="cg-map")
+            review_tab(services, index)
 
         outputs = [question, chatbot, turns, cite_pick, passage, cites]
         ask_btn.click(respond, [question, chatbot, turns], outputs)

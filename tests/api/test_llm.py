@@ -98,3 +98,33 @@ def test_unreachable_llm_falls_back_to_the_extractive_answer(fixture_settings, f
     answer = AnswerEngine(settings).answer(fixture_index, "Why use geohash rather than a quadtree?")
     assert answer.mode == "extractive" and answer.grounded and answer.citations
     assert "LLM failed" in answer.notice
+
+
+@pytest.mark.llm
+def test_llm_review_summary_cites_only_the_reviews_own_sources(llm_url, review_settings,
+                                                              review_index):
+    from api.review_llm import design_review
+
+    # A generous timeout: a request abandoned mid-generation would keep the server busy.
+    settings = review_settings.model_copy(update={"llm_base_url": llm_url, "llm_model": "gemma",
+                                                  "llm_max_tokens": 80, "llm_timeout_s": 600})
+    result = design_review(review_index, settings,
+                           "A Redis cache for 60 app servers at 250K reads/s", 3)
+    known = {c.n for c in result.citations}
+    if result.mode == "llm":
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", result.summary)}
+        assert cited and cited <= known
+    else:  # a 270M model may cite nothing: then the offline summary stays, and says so
+        assert result.notice == "The LLM cited no source, so the offline summary is shown."
+        assert "[" in result.summary
+    assert any(d.status == "crossed" for d in result.decisions)
+
+
+def test_unreachable_llm_keeps_the_offline_review(review_settings, review_index):
+    from api.review_llm import design_review
+
+    settings = review_settings.model_copy(update={
+        "llm_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_timeout_s": 5})
+    result = design_review(review_index, settings, "A Redis cache at 250K reads/s", 3)
+    assert result.mode == "extractive" and "The LLM failed" in result.notice
+    assert result.summary.startswith("Read from your requirements")

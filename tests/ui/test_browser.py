@@ -188,6 +188,27 @@ def test_study_chapters_render_as_markdown_with_map(page) -> None:
     assert page.url.endswith("/ui/")
 
 
+def test_design_review_tab_shows_nearest_designs_decisions_and_estimates(page) -> None:
+    tab(page, "Design review")
+    out = page.locator("#cg-review-out")
+    expect(out).to_contain_text("Paste your requirements")
+    page.locator("#cg-review-run").click()  # nothing typed: a clear error, no review
+    expect(page.get_by_text("requirements must not be empty").first).to_be_visible(timeout=30_000)
+    page.locator("#cg-review-text textarea").fill(
+        "A Redis cache in front of our database: 250K reads per second from 60 app servers, "
+        "values of about 2 KB each, read:write 10:1.")
+    page.locator("#cg-review-run").click()
+    expect(out.get_by_role("heading", name="Nearest designs")).to_be_visible(timeout=60_000)
+    nearest = out.locator("li", has_text="(kv-cache)").first
+    expect(nearest).to_contain_text("Key-Value Cache")
+    expect(nearest).to_contain_text("Redis")
+    expect(out.get_by_role("heading", name="Decisions to check")).to_be_visible()
+    expect(out).to_contain_text("Consistent Hashing vs Modulo Hashing")
+    expect(out).to_contain_text("250K/s x 2 KB = 500 MB/s = 4 Gbps")
+    expect(out).to_contain_text("case-studies/kv-cache/03-key-decisions.md:")
+    shot(page, "review")
+
+
 def test_narrow_width_has_no_horizontal_overflow(page) -> None:
     page.set_viewport_size(NARROW)
     page.locator("#cg-question textarea").fill("Where is consistent hashing used, and why?")
@@ -198,7 +219,7 @@ def test_narrow_width_has_no_horizontal_overflow(page) -> None:
     expect(page.locator("#cg-passage")).to_be_in_viewport()  # scrolled to, below the chat
     shot(page, "chat-narrow")
     widths = {}
-    for name in ("Chat", "Search", "Concepts", "Studies"):
+    for name in ("Chat", "Search", "Concepts", "Studies", "Design review"):
         tab(page, name)
         page.wait_for_timeout(300)
         widths[name] = page.evaluate("document.documentElement.scrollWidth")
