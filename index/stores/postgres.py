@@ -75,7 +75,7 @@ CREATE TABLE {mentions} (concept text NOT NULL, chunk_row integer NOT NULL,
 CREATE TABLE {lexicon} (term text PRIMARY KEY, df integer NOT NULL);
 CREATE TABLE {nodes} (pos integer PRIMARY KEY, node text NOT NULL, attrs jsonb NOT NULL);
 CREATE TABLE {edges} (pos integer PRIMARY KEY, src text NOT NULL, dst text NOT NULL,
-                      key integer NOT NULL, attrs jsonb NOT NULL);
+                      key jsonb NOT NULL, attrs jsonb NOT NULL);
 """
 
 VERSION_INDEXES = """
@@ -319,7 +319,7 @@ class PostgresBackend:
         query = sql.SQL("SELECT embed_hash, embedding FROM {chunks} WHERE embed_hash <> ''")
         with self.pool.connection() as conn:
             rows = conn.execute(query.format(chunks=_tables(version)["chunks"])).fetchall()
-        return {h: np.asarray(v, dtype="float32") for h, v in rows}
+        return {h: np.asarray(v.to_numpy(), dtype="float32") for h, v in rows}
 
     def publish(self, build: Build) -> str:
         counts = term_counts([c.embedding_text() for c in build.chunks])
@@ -345,8 +345,8 @@ class PostgresBackend:
             _copy_rows(conn, t["nodes"], ("pos", "node", "attrs"), ("int4", "text", "jsonb"),
                        ((i, n, Jsonb(d)) for i, (n, d) in enumerate(build.graph.nodes(data=True))))
             _copy_rows(conn, t["edges"], ("pos", "src", "dst", "key", "attrs"),
-                       ("int4", "text", "text", "int4", "jsonb"),
-                       ((i, u, v, key, Jsonb(d)) for i, (u, v, key, d)
+                       ("int4", "text", "text", "jsonb", "jsonb"),
+                       ((i, u, v, Jsonb(key), Jsonb(d)) for i, (u, v, key, d)
                         in enumerate(build.graph.edges(keys=True, data=True))))
             conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
             conn.execute(sql.SQL(VERSION_INDEXES).format(**t))
