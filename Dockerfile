@@ -5,8 +5,9 @@ ENV PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 WORKDIR /app
 COPY . .
 
-# The same commands the README and CI run: set up the venv, build the index.
-RUN bash scripts/setup.sh \
+# The same commands the README and CI run: set up the venv (with the PostgreSQL client, so
+# CASEGRAPH_STORE_URL can point the image at a database), build the embedded index.
+RUN bash scripts/setup.sh postgres \
  && .venv/bin/casegraph ingest content --quiet \
  && useradd --create-home --uid 10001 casegraph \
  && chown -R casegraph:casegraph /app

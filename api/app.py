@@ -91,7 +91,9 @@ def create_app(settings: Settings | None = None, with_ui: bool = True,
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         _start_index(app, svc, metrics, background_start)
+        svc.watch()
         yield
+        svc.close()
 
     app = FastAPI(
         title="casegraph",

@@ -32,16 +32,16 @@ def _print_json(data: object) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from api.services import embedder_for
+    from api.services import backend_for, embedder_for
     from ingest.pipeline import ingest
 
     settings = _settings(args)
     started = time.perf_counter()
-    report = ingest(settings.content_dir, settings.index_dir, embedder_for(settings),
+    report = ingest(settings.content_dir, backend_for(settings), embedder_for(settings),
                     progress=not args.quiet)
     m = report.manifest
     counts = ", ".join(f"{k} {v}" for k, v in m.counts.items())
-    print(f"Indexed {settings.content_dir} -> {settings.index_dir} in "
+    print(f"Indexed {settings.content_dir} -> {report.location} (version {report.version}) in "
           f"{time.perf_counter() - started:.1f}s ({counts}).")
     print(f"Embedded {report.embedded} chunks, reused {report.reused} cached embeddings.")
     numeric, parsed = m.counts.get("numeric_triggers", 0), m.counts.get("parsed_triggers", 0)
@@ -117,17 +117,19 @@ def cmd_concept(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from index.manifest import Manifest
+    from api.services import backend_for
 
-    settings = _settings(args)
-    manifest = Manifest.read(settings.index_dir)
-    data = {"index": str(settings.index_dir), "model": manifest.model_name,
+    backend = backend_for(_settings(args))
+    store = backend.open()
+    manifest = store.manifest
+    data = {"index": backend.describe(), "version": store.version, "model": manifest.model_name,
             "dimension": manifest.dimension, "built_at": manifest.built_at,
             "build_seconds": manifest.build_seconds, "counts": manifest.counts}
     if args.json:
         _print_json(data)
     else:
-        print(f"Index {data['index']} built {data['built_at']} in {data['build_seconds']}s "
+        print(f"Index {data['index']} (version {data['version']}) built {data['built_at']} "
+              f"in {data['build_seconds']}s "
               f"with {data['model']} ({data['dimension']} dims)")
         for key, value in manifest.counts.items():
             print(f"  {key:16} {value}")
@@ -204,7 +206,9 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from api.server import serve
 
-    serve(_settings(args), host=args.host, port=args.port)
+    if args.workers < 1:
+        raise ValueError("--workers must be at least 1")
+    serve(_settings(args), host=args.host, port=args.port, workers=args.workers)
     return 0
 
 
@@ -273,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content", help="content folder (default: CASEGRAPH_CONTENT_DIR)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes; each loads the index read-only and follows "
+                   "new versions (default 1)")
     p.set_defaults(func=cmd_serve)
     return parser
 

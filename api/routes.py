@@ -21,6 +21,8 @@ from index import lookups
 from index.store import MODES
 
 router = APIRouter()
+VERSION_HEADER = "X-Index-Version"
+"""Names the index version a search or answer was computed on (one version per request)."""
 
 QueryText = Annotated[str, Query(min_length=1, max_length=MAX_TEXT,
                                  description="Search text (1-1000 characters).",
@@ -45,9 +47,11 @@ def health(request: Request) -> Health:
         status = "building" if svc.state in ("empty", "building") else "unavailable"
         return Health(status=status, message=svc.message, model=settings.model_name,
                       llm=bool(settings.llm_base_url))
-    manifest = svc.index.manifest
+    index = svc.index
+    manifest = index.manifest
     return Health(status="ok", message=svc.message, model=manifest.model_name,
-                  counts=manifest.counts, built_at=manifest.built_at,
+                  counts=manifest.counts, built_at=manifest.built_at, version=index.version,
+                  store="postgresql" if settings.store_url else "files",
                   llm=bool(settings.llm_base_url))
 
 
@@ -59,10 +63,11 @@ def search(request: Request, q: QueryText, k: K = 10, study: str | None = None,
     if not q.strip():
         raise HTTPException(422, "q must not be blank: give some search text")
     assert mode in MODES
-    hits = services(request).index.search(q.strip(), k=k, study=study, chapter=chapter,
-                                           concept=concept, mode=mode)
+    index = services(request).index
+    hits = index.search(q.strip(), k=k, study=study, chapter=chapter, concept=concept, mode=mode)
     # Built from typed fields already; skipping response-model re-validation doubles req/s.
-    return JSONResponse({"query": q.strip(), "results": [h.to_result() for h in hits]})
+    return JSONResponse({"query": q.strip(), "results": [h.to_result() for h in hits]},
+                        headers={VERSION_HEADER: index.version})
 
 
 def _turns(body: AskRequest) -> list[Turn]:
@@ -70,9 +75,10 @@ def _turns(body: AskRequest) -> list[Turn]:
 
 
 @router.post("/ask", response_model=AskResponse, tags=["answers"])
-def ask(request: Request, body: AskRequest) -> dict:
+def ask(request: Request, response: Response, body: AskRequest) -> dict:
     """A grounded answer with numbered citations, or ``grounded: false`` when not covered."""
     index = services(request).index
+    response.headers[VERSION_HEADER] = index.version
     return engine(request).answer(index, body.question, body.k, _turns(body)).to_dict()
 
 

@@ -99,4 +99,6 @@ class Health(BaseModel):
     model: str
     counts: dict[str, int] = Field(default_factory=dict)
     built_at: str | None = None
+    version: str | None = None
+    store: str = "files"
     llm: bool = False

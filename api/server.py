@@ -1,15 +1,35 @@
-"""``casegraph serve``: one uvicorn process serving the API and the UI."""
+"""``casegraph serve``: uvicorn serving the API and the UI, in one or several processes."""
 
 from __future__ import annotations
 
 import logging
+import os
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from index.settings import Settings
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+def worker_app() -> FastAPI:
+    """The app of one worker process; its settings come from the ``CASEGRAPH_*`` environment."""
+    return create_app(Settings())
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve until interrupted. With ``workers > 1`` the index is built first when there is
+    none, then each worker process loads it read-only and follows new versions."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    from api.services import Services
+
+    services = Services(settings)
+    if services.backend.active_version() is None:
+        services.build(progress=True)
+    os.environ["CASEGRAPH_INDEX_DIR"] = str(settings.index_dir)
+    os.environ["CASEGRAPH_CONTENT_DIR"] = str(settings.content_dir)
+    uvicorn.run("api.server:worker_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info")

@@ -1,20 +1,25 @@
 """The in-process services the HTTP routes, the UI and the CLI share.
 
-Holds the settings, the embedder (loaded once) and the current index, which a reindex
-replaces in one reference swap: requests already running keep the index they started with.
+Holds the settings, the embedder (loaded once), the store backend and the current index,
+which a reindex replaces in one reference swap: requests already running keep the index they
+started with. A watcher thread polls the backend's active version, so every server process
+(workers, replicas) picks up a version another process published, without a restart.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from index.embedder import Embedder, load_embedder
 from index.manifest import IndexLoadError
 from index.settings import Settings
 from index.store import Index
+from index.stores import Backend, open_backend
 from ingest.pipeline import IngestReport, ingest
+
+log = logging.getLogger("casegraph")
 
 
 def embedder_for(settings: Settings) -> Embedder:
@@ -22,9 +27,14 @@ def embedder_for(settings: Settings) -> Embedder:
                          settings.query_cache_size)
 
 
-def load_index(settings: Settings, index_dir: Path | None = None) -> Index:
-    return Index.load(index_dir or settings.index_dir, embedder_for(settings),
-                      settings.hybrid_dense_weight, settings.rrf_k)
+def backend_for(settings: Settings) -> Backend:
+    return open_backend(settings)
+
+
+def load_index(settings: Settings, backend: Backend | None = None) -> Index:
+    """The active version of the configured index."""
+    store = (backend or backend_for(settings)).open()
+    return Index(store, embedder_for(settings), settings.hybrid_dense_weight, settings.rrf_k)
 
 
 class IndexNotReady(RuntimeError):
@@ -40,6 +50,15 @@ class Services:
     state: str = "empty"  # empty | building | ready | failed
     message: str = "No index loaded yet."
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _backend: Backend | None = None
+    _watcher: threading.Thread | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = backend_for(self.settings)
+        return self._backend
 
     @property
     def index(self) -> Index:
@@ -54,8 +73,38 @@ class Services:
 
     def open(self) -> None:
         """Load the configured index, raising IndexLoadError if there is none or it is stale."""
-        self._index = load_index(self.settings)
+        self._index = load_index(self.settings, self.backend)
         self.state, self.message = "ready", "Index loaded."
+
+    def refresh(self) -> bool:
+        """Switch to the backend's active version if it changed; True when it did."""
+        active = self.backend.active_version()
+        current = self._index
+        if active is None or (current is not None and current.version == active):
+            return False
+        self._index = load_index(self.settings, self.backend)
+        self.state, self.message = "ready", "Index loaded."
+        return True
+
+    def watch(self) -> None:
+        """Poll the active version every ``store_poll_s`` seconds in a daemon thread."""
+        if self._watcher is not None or self.settings.store_poll_s <= 0:
+            return
+
+        def run() -> None:
+            while not self._stop.wait(self.settings.store_poll_s):
+                try:
+                    if self.refresh():
+                        log.info("casegraph switched to index version %s", self._index.version)
+                except Exception as exc:  # keep serving the loaded version
+                    log.warning("casegraph could not switch index versions: %s", exc)
+
+        self._watcher = threading.Thread(target=run, name="casegraph-watch", daemon=True)
+        self._watcher.start()
+
+    def close(self) -> None:
+        """Stop the watcher."""
+        self._stop.set()
 
     def build(self, progress: bool = True) -> IngestReport:
         """Ingest the content folder and swap the new index in (one build at a time)."""
@@ -65,10 +114,10 @@ class Services:
             if self._index is None:
                 self.state = "building"
                 self.message = "The index is being built; try again in a minute."
-            report = ingest(self.settings.content_dir, self.settings.index_dir,
+            report = ingest(self.settings.content_dir, self.backend,
                             embedder_for(self.settings), progress=progress,
                             on_stage=self._stage)
-            self._index = load_index(self.settings)
+            self._index = load_index(self.settings, self.backend)
             self.state, self.message = "ready", "Index loaded."
             return report
         except Exception as exc:
@@ -88,6 +137,6 @@ class Services:
         try:
             self.open()
         except IndexLoadError:
-            if (Path(self.settings.index_dir) / "manifest.json").exists():
+            if self.backend.active_version() is not None:
                 raise
             self.build(progress=progress)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import numpy as np
 import Stemmer
 
 BM25_DIR = "bm25"
+BM25_K1 = 1.5
+BM25_B = 0.75
 
 
 @lru_cache(maxsize=1)
@@ -29,8 +32,13 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     )
 
 
+def term_counts(texts: list[str]) -> list[dict[str, int]]:
+    """Each text's stemmed terms with how often they occur (what BM25 scores)."""
+    return [dict(Counter(tokens)) for tokens in tokenize(texts)]
+
+
 class LexicalIndex:
-    """Okapi BM25 over the chunks' embedding texts."""
+    """Okapi BM25 (Lucene's variant) over the chunks' embedding texts."""
 
     def __init__(self, retriever: bm25s.BM25, size: int):
         self._retriever = retriever
@@ -38,7 +46,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
-        retriever = bm25s.BM25()
+        retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")
         if texts:
             retriever.index(tokenize(texts), show_progress=False)
         return cls(retriever, len(texts))

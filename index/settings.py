@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,13 @@ class Settings(BaseSettings):
 
     content_dir: Path = Path("content")
     index_dir: Path = Path(".casegraph/index")
+
+    store_url: str | None = None
+    store_poll_s: float = 5.0
+    store_grace_s: float = 600.0
+    store_pool_size: int = 8
+    pg_lexical: Literal["bm25", "ts_rank"] = "bm25"
+    faiss_hnsw_min_rows: int = 50_000
 
     model_path: str = Field(default_factory=default_model_path)
     model_name: str = "all-MiniLM-L6-v2"

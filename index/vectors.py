@@ -1,9 +1,8 @@
-"""Dense vector store behind a small interface; FAISS in-process is the embedded default."""
+"""FAISS vectors of the embedded store (``vectors.faiss``): exact, or HNSW for large indexes."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
 
 import faiss
 import numpy as np
@@ -11,29 +10,27 @@ import numpy as np
 VECTORS_FILE = "vectors.faiss"
 
 
-class VectorStore(Protocol):
-    """What the search needs from a vector store (FAISS here; pgvector or Qdrant could serve)."""
-
-    def search(
-        self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Row ids and inner-product scores of the ``k`` nearest rows, among ``allowed`` ids."""
-        ...
-
-    def vectors(self) -> np.ndarray:
-        """Every stored vector, in row order."""
-        ...
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
 
 
 class FaissStore:
-    """Exact inner-product search (``IndexFlatIP``) over unit vectors, i.e. cosine similarity."""
+    """Inner-product search over unit vectors, i.e. cosine similarity: exact (``IndexFlatIP``)
+    below ``hnsw_min_rows`` vectors, approximate (``IndexHNSWFlat``) from there on."""
 
     def __init__(self, index: faiss.Index):
         self._index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray) -> FaissStore:
-        index = faiss.IndexFlatIP(vectors.shape[1])
+    def build(cls, vectors: np.ndarray, hnsw_min_rows: int = 0) -> FaissStore:
+        """An exact index, or HNSW when ``hnsw_min_rows`` is set and there are that many rows."""
+        if hnsw_min_rows and len(vectors) >= hnsw_min_rows:
+            index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_NEIGHBOURS,
+                                        faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        else:
+            index = faiss.IndexFlatIP(vectors.shape[1])
         if len(vectors):
             index.add(np.ascontiguousarray(vectors, dtype="float32"))
         return cls(index)
@@ -44,6 +41,10 @@ class FaissStore:
 
     def write(self, directory: Path) -> None:
         faiss.write_index(self._index, str(directory / VECTORS_FILE))
+
+    @property
+    def approximate(self) -> bool:
+        return isinstance(self._index, faiss.IndexHNSW)
 
     @property
     def size(self) -> int:
@@ -61,15 +62,16 @@ class FaissStore:
     def search(
         self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Row ids and inner-product scores of the ``k`` nearest rows, among ``allowed`` ids."""
         query = np.ascontiguousarray(vector.reshape(1, -1), dtype="float32")
-        params = None
-        if allowed is not None:
-            if len(allowed) == 0:
-                return np.zeros(0, dtype="int64"), np.zeros(0, dtype="float32")
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype("int64")))
         k = min(k, self.size if allowed is None else len(allowed))
         if k <= 0:
             return np.zeros(0, dtype="int64"), np.zeros(0, dtype="float32")
+        selector = None if allowed is None else faiss.IDSelectorBatch(allowed.astype("int64"))
+        if self.approximate:
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
+        else:
+            params = faiss.SearchParameters(sel=selector) if selector is not None else None
         scores, ids = self._index.search(query, k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]

