@@ -43,7 +43,7 @@ _FAILURE = re.compile(
 _ESTIMATE = re.compile(
     r"\b(how (much|many|big|large|fast)|estimate|estimates|estimated|capacity|qps|rps|"
     r"throughput|bandwidth|storage|per (day|second|month|year|hour|minute)|/s|sizing|"
-    r"back[- ]of[- ]the[- ]envelope|numbers|cost|costs|peak|memory|disk|servers|nodes)\b",
+    r"back[- ]of[- ]the[- ]envelope|numbers|cost|costs|peak|memory|disk)\b",
     re.IGNORECASE,
 )
 _DESIGN_HOW = re.compile(r"\bhow (would|should|do) (you|i|we) (design|build|handle)\b",

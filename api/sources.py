@@ -155,7 +155,7 @@ def best_decision(index: Index, question: str, studies: list[str],
     Scored by the options the question names, the IDF-weighted share of the question's terms
     found in the heading and Decision text, and whether the best passage sits under it.
     """
-    q_terms = _terms(question)
+    q_terms = question_terms(question)
     if not q_terms:
         return None
     idf = index.term_idf

@@ -28,6 +28,7 @@ from index.text import Sentence
 LEAD_MIN_SCORE = 0.6
 MIN_STEPS = 3
 MAX_STEPS = 6
+SHORT_STEP = 12
 STEP_SOURCES = 3
 LEAD_SOURCES = 3
 HEADING_SOURCES = 5
@@ -104,7 +105,7 @@ def _item_spans(chunk: Chunk) -> list[tuple[int, int]]:
     return spans
 
 
-def steps(ctx: Context, chunk: Chunk, offset: int) -> list[Sentence]:
+def steps(ctx: Context, chunk: Chunk, offset: int) -> list[list[Sentence]]:
     """The first sentence of each item of the numbered list holding ``offset``, when the
     list has at least ``MIN_STEPS`` items (a data flow or a deep dive walk-through)."""
     if chunk.chapter not in STEP_CHAPTERS:
@@ -119,9 +120,13 @@ def steps(ctx: Context, chunk: Chunk, offset: int) -> list[Sentence]:
     while hi + 1 < len(spans) and not chunk.text[spans[hi][1]:spans[hi + 1][0]].strip():
         hi += 1
     found = clean_sentences(chunk, ctx.tips)
-    firsts = [next((s for s in found if a <= s.start < b), None) for a, b in spans[lo:hi + 1]]
-    firsts = [s for s in firsts if s is not None]
-    return firsts[:MAX_STEPS] if len(firsts) >= MIN_STEPS else []
+    walk: list[list[Sentence]] = []
+    for a, b in spans[lo:hi + 1]:
+        inside = [s for s in found if a <= s.start < b]
+        if inside:
+            # A terse step ("The worker inserts the run.") keeps the sentence that explains it.
+            walk.append(inside[:2] if len(inside[0].text.split()) < SHORT_STEP else inside[:1])
+    return walk[:MAX_STEPS] if len(walk) >= MIN_STEPS else []
 
 
 def _item_label(chunk: Chunk, sentence: Sentence) -> str:
@@ -143,7 +148,7 @@ def compose(ctx: Context, builder: AnswerBuilder) -> bool:
     focus_ = extractive.Focus(title_terms(ctx), CHAPTER_WEIGHT, ctx.similarity)
     picked = extractive.select(ctx.index, ctx.question, hits, n=n + 2, tips=ctx.tips,
                                focus=focus_)
-    walk: list[Sentence] = []
+    walk: list[list[Sentence]] = []
     # A numbered walk-through: the list holding one of the best sentences, else the first
     # list of a top passage whose heading names what is asked ("Deep dive: exactly-once").
     starts = [(p.hit.chunk, p.sentence.start) for p in picked[:STEP_SOURCES]]
@@ -155,10 +160,12 @@ def compose(ctx: Context, builder: AnswerBuilder) -> bool:
         if walk:
             break
     if walk:
-        prose(ctx, builder, hits, max(n - len(walk), 1), used | {(chunk.id, s.start) for s in walk})
-        label = heading_before(chunk, walk[0].start)
-        lines = [f"{i}. {_item_label(chunk, s)}{builder.cited(chunk, s.raw)}"
-                 for i, s in enumerate(walk, 1)]
+        shown = {(chunk.id, s.start) for item in walk for s in item}
+        prose(ctx, builder, hits, max(n - len(walk), 1), used | shown)
+        label = heading_before(chunk, walk[0][0].start)
+        lines = [f"{i}. {_item_label(chunk, item[0])}"
+                 + " ".join(builder.cited(chunk, s.raw) for s in item)
+                 for i, item in enumerate(walk, 1)]
         builder.add(f"**{label}:**\n" + "\n".join(lines))
     else:
         prose(ctx, builder, hits, n, used)
