@@ -3,7 +3,8 @@
 Items are JSON lines ``{"id", "question", "intent", "studies", "nuggets", "history"?}``;
 ``nuggets`` is a list of facts, each a list of accepted spellings (bench/README.md).
 Scores per intent: nugget recall, answers citing only the labelled studies, citation
-validity, answers quoting a navigation line, and refusals.
+validity, answers quoting a navigation line (``api.hygiene.is_navigation``: a linked line
+with a navigation cue or little prose of its own), and refusals.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from api.answer import AnswerEngine
 from api.answer_types import Answer, Citation
 from api.followup import Turn
+from api.hygiene import is_navigation
 from index.settings import Settings
 from index.store import Index
 
@@ -25,8 +27,7 @@ OFF_TOPIC = "off_topic"
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 _OTHER = re.compile(r"[^a-z0-9.%$/#]+")
 _LONE_DOT = re.compile(r"(?<![0-9])\.|\.(?![0-9])")
-_NAVIGATION = re.compile(r"\]\([^)]*\.md[^)]*\)|^\s*(?:[-*]\s*)?\[[^\]]+\]\([^)]*\)\s*$",
-                         re.MULTILINE)
+
 
 
 @dataclass
@@ -112,8 +113,8 @@ def _score(index: Index, item: AnswerItem, answer: Answer, s: _Intent) -> None:
         s.citations += 1
         if not citation_valid(index, c):
             s.invalid.append(f"{item.id}[{c.n}]")
-    quoted = answer.answer + "\n" + "\n".join(c.quote for c in answer.citations)
-    if _NAVIGATION.search(quoted):
+    if any(is_navigation(line) for text in [answer.answer, *(c.quote for c in answer.citations)]
+           for line in text.splitlines()):
         s.navigation.append(item.id)
     if item.intent == OFF_TOPIC:
         if answer.grounded:

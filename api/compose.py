@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from api.answer_types import Answer, Citation, citation
+from api.hygiene import without_links
 from api.similarity import SentenceSimilarity
 from index.chunks import Chunk
 from index.store import Hit, Index
@@ -47,7 +48,7 @@ class AnswerBuilder:
 
     def cited(self, chunk: Chunk, quote: str) -> str:
         """The quote on one line, capitalised, followed by its citation marker."""
-        shown = " ".join(quote.split())
+        shown = " ".join(without_links(quote).split())
         shown = shown[:1].upper() + shown[1:]
         return f"{shown} [{self.cite(chunk, quote)}]"
 

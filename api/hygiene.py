@@ -1,7 +1,8 @@
 """Which sentences of a passage may be quoted in an answer, and with what context.
 
-Navigation links, bold-only lines, interview-tip imperatives (unless tips are asked for) and
-sentences that open with a pronoun whose antecedent is missing are kept out of answers.
+Navigation lines, bold-only lines, interview-tip imperatives (unless tips are asked for) and
+sentences that open with a pronoun whose antecedent is missing are kept out of answers. A
+content sentence that carries a cross-reference link stays; answers show the link's text.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import re
 from index.chunks import Chunk
 from index.text import Sentence, sentences
 
-_LINK = re.compile(r"\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_NAV_CUE = re.compile(r"^\W*(see|related|next|previous|back to|read more|more in|for more|"
+                      r"chapters?|continue)\b", re.IGNORECASE)
+MIN_PROSE_WORDS = 6
 _BOLD_ONLY = re.compile(r"^\*\*[^*]+\*\*\W*$")
 _DANGLING = re.compile(r"^(?:they|them|it|its|this|that|these|those|their|such|he|she|"
                        r"here|there|both|the former|the latter|which)\b", re.IGNORECASE)
@@ -28,9 +32,24 @@ def is_tip_passage(chunk: Chunk) -> bool:
     return bool(_TIPS_HEADING.search(chunk.heading))
 
 
+def without_links(text: str) -> str:
+    """Markdown links reduced to their text: ``[Key-Value Cache](../kv-cache/README.md)``
+    -> ``Key-Value Cache``."""
+    return _LINK.sub(r"\1", text)
+
+
+def is_navigation(text: str) -> bool:
+    """A line that points elsewhere instead of saying something: it opens with a navigation
+    cue ("See ...", "Related: ...") next to a link, or little prose is left around its links."""
+    if not _LINK.search(text):
+        return False
+    prose = _LINK.sub(" ", text)
+    return bool(_NAV_CUE.match(text)) or len(re.findall(r"[A-Za-z]{2,}", prose)) < MIN_PROSE_WORDS
+
+
 def quotable(text: str) -> bool:
     """Not a navigation line and not a bold-only heading line."""
-    return not _LINK.search(text) and not _BOLD_ONLY.match(text.strip())
+    return not is_navigation(text) and not _BOLD_ONLY.match(text.strip())
 
 
 def _same_paragraph(passage: str, a: Sentence, b: Sentence) -> bool:
