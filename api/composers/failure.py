@@ -12,7 +12,7 @@ from api.study_names import study_title
 from index.lexical import tokenize
 
 WRAP_UP_CHAPTER = "wrap-up"
-MAX_ROWS = 8
+MAX_ROWS = 12
 SPECIFIC_ROWS = 3
 NAMED = 0.25  # share of the question's terms a row must contain to count as named
 _FAILURE_SECTION = re.compile(r"failure", re.IGNORECASE)
