@@ -18,7 +18,7 @@ from api import extractive, intent
 from api.answer_types import Answer
 from api.compose import AnswerBuilder, Context
 from api.composers import choice, comparison, estimate, failure, mechanism, where_used
-from api.followup import Turn, is_follow_up, standalone, user_questions
+from api.followup import Turn, has_pronoun, is_follow_up, standalone, user_questions
 from api.hygiene import asks_for_tips
 from api.similarity import SentenceSimilarity
 from api.study_names import named_studies, study_title, without_study_names
@@ -59,8 +59,9 @@ class AnswerEngine:
         """The question to answer and, for a follow-up, the study the conversation is on.
 
         A follow-up keeps its own predicate and takes its subject from the latest earlier
-        question that names a study, else from the study the last question retrieves best;
-        "where is it used?" takes the concept the last question named.
+        question that names a study; else "it" stands for the concept the last question named
+        (retrieval stays on the study that question retrieves best), and a follow-up without
+        a pronoun is asked of that study.
         """
         earlier = user_questions(history or [])
         names_study = bool(named_studies(index.graph, question))
@@ -81,6 +82,8 @@ class AnswerEngine:
         if not prior:
             return question, None
         study = prior[0].chunk.study
+        if concepts and not names_concept and has_pronoun(question):
+            return standalone(question, index.matcher.get(concepts[0]).name), study
         return standalone(question, f"the {study_title(index.graph, study)}"), study
 
     def covered(self, index: Index, question: str, hits: list[Hit],

@@ -47,6 +47,12 @@ def is_follow_up(question: str, names_study: bool, names_concept: bool) -> bool:
     return not names_concept and len(question.split()) <= 4
 
 
+def has_pronoun(question: str) -> bool:
+    """Whether the question points back with a pronoun ("it", "they", "its", ...)."""
+    text = _OPENER.sub("", question)
+    return bool(_PRONOUN.search(text) or _POSSESSIVE.search(text))
+
+
 def standalone(question: str, subject: str) -> str:
     """``question`` with its first back-reference replaced by ``subject`` (or ``subject``
     appended): "and how does it handle X?" -> "how does the Message Broker handle X?"."""
