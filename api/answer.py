@@ -1,22 +1,28 @@
-"""The answer engine: retrieve, decide whether the corpus covers the question, answer with citations.
+"""The answer engine: question -> standalone question -> intent -> composer, with citations.
 
-Three ways to answer, one result shape:
-- "where is X used" questions are answered from the concept graph, with evidence per study;
-- offline (the default), the best sentences of the retrieved passages, each cited;
-- with ``CASEGRAPH_LLM_BASE_URL`` set, an OpenAI-compatible LLM writes the answer from the same
-  numbered sources, and every citation in it is checked against them.
+- a follow-up is rewritten into a standalone question first (``api.followup``);
+- ``api.intent`` names what kind of answer the question wants;
+- "where is X used" questions are answered from the concept graph;
+- otherwise the passages are retrieved, coverage is decided, and the intent's composer
+  (``api.composers``) lays out the answer from the corpus's own shape: decision records,
+  failure and estimate tables, side-by-side comparisons, or the best cited sentences;
+- with ``CASEGRAPH_LLM_BASE_URL`` set, an OpenAI-compatible LLM writes the answer from the
+  same intent and structured sources, and every citation in it is checked.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from api import extractive
-from api.answer_types import Answer, Citation, citation
-from api.followup import Turn, is_follow_up, last_user_question
+from api import extractive, intent
+from api.answer_types import Answer
+from api.compose import AnswerBuilder, Context
+from api.composers import choice, comparison, estimate, failure, mechanism, where_used
+from api.followup import Turn, has_pronoun, is_follow_up, standalone, user_questions
+from api.hygiene import asks_for_tips
+from api.similarity import SentenceSimilarity
+from api.study_names import named_studies, study_title, without_study_names
 from index.lexical import tokenize
-from index.lookups import best_chunks, evidence
 from index.settings import Settings
 from index.store import Hit, Index
 
@@ -25,13 +31,13 @@ NOT_COVERED = (
     "case studies only; try asking about an architecture, a trade-off or a concept such as "
     "consistent hashing, fan-out or leader election."
 )
-_WHERE_USED = re.compile(
-    r"\b(where|which|what)\b.{0,40}\b(used|use|uses|using|rely|relies|appear|appears|apply|"
-    r"applies|employ|employs|need|needs|studies|designs|systems)\b"
-    r"|\b(across|compare|several|different|many|multiple|other|all)\b.{0,40}"
-    r"\b(designs|systems|studies|architectures)\b",
-    re.IGNORECASE,
-)
+COMPOSERS: dict[str, Callable[[Context, AnswerBuilder], bool]] = {
+    intent.CHOICE: choice.compose,
+    intent.COMPARISON: comparison.compose,
+    intent.ESTIMATE: estimate.compose,
+    intent.FAILURE: failure.compose,
+    intent.MECHANISM: mechanism.compose,
+}
 
 
 class AnswerEngine:
@@ -39,19 +45,46 @@ class AnswerEngine:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self._similarity: SentenceSimilarity | None = None
 
-    # retrieval -------------------------------------------------------------------------
+    def similarity(self, index: Index) -> SentenceSimilarity:
+        """Sentence similarity with the index's embedder (one vector cache per engine)."""
+        if self._similarity is None or self._similarity.embedder is not index.embedder:
+            self._similarity = SentenceSimilarity(index.embedder)
+        return self._similarity
+
+    # understanding the question ---------------------------------------------------------
     def standalone_query(self, index: Index, question: str,
                          history: list[Turn] | None) -> tuple[str, str | None]:
-        """The query to retrieve with and, for a follow-up, the study the conversation is on."""
-        previous = last_user_question(history or [])
-        names_study = any(s["title"].lower() in question.lower() for s in index.graph.studies())
+        """The question to answer and, for a follow-up, the study the conversation is on.
+
+        A follow-up keeps its own predicate and takes its subject from the latest earlier
+        question that names a study; else "it" stands for the concept the last question named
+        (retrieval stays on the study that question retrieves best), and a follow-up without
+        a pronoun is asked of that study.
+        """
+        earlier = user_questions(history or [])
+        names_study = bool(named_studies(index.graph, question))
         names_concept = bool(index.matcher.find(question))
-        if previous is None or not is_follow_up(question, names_study, names_concept):
+        if not earlier or not is_follow_up(question, names_study, names_concept):
             return question, None
-        prior = index.search(previous, k=3)
-        study = prior[0].chunk.study if prior else None
-        return f"{previous} {question}", study
+        for previous in earlier:
+            studies = named_studies(index.graph, previous)
+            if studies:
+                return standalone(question, f"the {study_title(index.graph, studies[0])}"), \
+                    studies[0]
+        concepts = index.matcher.find(earlier[0])
+        if concepts and not names_concept:
+            about_concept = standalone(question, index.matcher.get(concepts[0]).name)
+            if intent.classify(about_concept, 0, True) == intent.WHERE_USED:
+                return about_concept, None
+        prior = index.search(earlier[0], k=3)
+        if not prior:
+            return question, None
+        study = prior[0].chunk.study
+        if concepts and not names_concept and has_pronoun(question):
+            return standalone(question, index.matcher.get(concepts[0]).name), study
+        return standalone(question, f"the {study_title(index.graph, study)}"), study
 
     def covered(self, index: Index, question: str, hits: list[Hit],
                 picked: list[extractive.Picked]) -> bool:
@@ -90,77 +123,62 @@ class AnswerEngine:
         A ("reset", reason) event means the LLM failed mid-answer: drop the tokens so far,
         the offline answer follows.
         """
-        graph_answer = self.graph_answer(index, question)
+        query, study = self.standalone_query(index, question, history)
+        graph_answer = self.graph_answer(index, query)
         if graph_answer is not None:
             yield from _emit(graph_answer)
             return
-        query, study = self.standalone_query(index, question, history)
         hits = index.search(query, k=k, study=study)
         picked = extractive.select(index, query, hits, n=self.settings.answer_sentences)
         if not self.covered(index, query, hits, picked):
             declined = Answer(NOT_COVERED, [], False, "extractive", route="declined", query=query)
             yield from _emit(declined)
             return
+        ctx = self.context(index, query, hits, study, k)
+        composed = self.compose(ctx, query)
         if self.settings.llm_base_url:
             from api.llm import LLMFailure, stream_llm_answer
 
             try:
-                yield from stream_llm_answer(self.settings, question, query, hits)
+                yield from stream_llm_answer(self.settings, question, ctx, composed)
                 return
             except LLMFailure as exc:
                 yield "reset", str(exc)
-                fallback = self.extractive_answer(query, picked)
-                fallback.notice = f"The LLM failed ({exc}); this is the offline extractive answer."
-                yield from _emit(fallback)
-                return
-        yield from _emit(self.extractive_answer(query, picked))
+                composed.notice = f"The LLM failed ({exc}); this is the offline extractive answer."
+        yield from _emit(composed)
 
-    def extractive_answer(self, query: str, picked: list[extractive.Picked]) -> Answer:
-        """Picked sentences grouped by study, each followed by its citation number."""
-        numbers: dict[str, int] = {}
-        citations: list[Citation] = []
-        groups: dict[str, list[str]] = {}
-        for p in picked:
-            chunk = p.hit.chunk
-            if chunk.id not in numbers:
-                numbers[chunk.id] = len(numbers) + 1
-                citations.append(citation(numbers[chunk.id], chunk, p.sentence.raw))
-            shown = p.sentence.text[:1].upper() + p.sentence.text[1:]
-            groups.setdefault(chunk.study_title, []).append(f"{shown} [{numbers[chunk.id]}]")
-        paragraphs = [f"**{title}:** " + " ".join(lines) for title, lines in groups.items()]
-        return Answer("\n\n".join(paragraphs), citations, True, "extractive", query=query)
+    def context(self, index: Index, query: str, hits: list[Hit], study: str | None,
+                k: int) -> Context:
+        """The question's intent, the studies it is about (named ones, else the follow-up's
+        study, else the best passage's) and the passages to compose from."""
+        named = named_studies(index.graph, query)
+        kind = intent.classify(query, len(named), bool(index.matcher.find(query)))
+        studies = named or ([study] if study else [hits[0].chunk.study])
+        topic = without_study_names(index.graph, query) if named else query
+        if len(studies) == 1 and (studies[0] != study or topic != query):
+            hits = index.search(topic, k=k, study=studies[0])
+        return Context(index, topic, kind, studies, hits, tips=asks_for_tips(query),
+                       sentences=self.settings.answer_sentences,
+                       similarity=self.similarity(index))
 
-    def graph_answer(self, index: Index, question: str, max_studies: int = 8) -> Answer | None:
-        """'Where is X used?' from the graph: each study using X with one piece of evidence."""
-        if not _WHERE_USED.search(question):
-            return None
+    def compose(self, ctx: Context, query: str) -> Answer:
+        """The intent's layout, or the mechanism layout when that one finds nothing to show."""
+        for kind in dict.fromkeys([ctx.intent, intent.MECHANISM]):
+            builder = AnswerBuilder()
+            if COMPOSERS[kind](ctx, builder):
+                return builder.build("search", query)
+        return AnswerBuilder().build("search", query)
+
+    def graph_answer(self, index: Index, question: str) -> Answer | None:
+        """'Where is X used?' from the graph, when the question asks that."""
         found = index.matcher.find(question)
-        if not found:
+        kind = intent.classify(question, len(named_studies(index.graph, question)), bool(found))
+        if kind != intent.WHERE_USED:
             return None
-        concept = index.matcher.get(found[0])
-        rows = index.graph.studies_using(concept.id)
-        rows = [r for r in rows if r["declared"] or r["mentions"] >= 1][:max_studies]
-        if not rows:
+        builder = AnswerBuilder()
+        if not where_used.compose(index, index.matcher.get(found[0]), builder):
             return None
-        citations: list[Citation] = []
-        lines = []
-        for row in rows:
-            chunks = best_chunks(index, row["chunks"], concept.id, 1)
-            title = (index.graph.study(row["study"]) or {}).get("title", row["study"])
-            if not chunks:
-                lines.append(f"- **{title}** lists {concept.name} among its key concepts.")
-                continue
-            ev = evidence(index, chunks[0], concept.id)
-            n = len(citations) + 1
-            citations.append(citation(n, chunks[0], ev["quote"]))
-            lines.append(f"- **{title}**: {ev['snippet']} [{n}]")
-        total = len(index.graph.studies_using(concept.id))
-        head = f"{concept.name} appears in {total} case stud{'y' if total == 1 else 'ies'}"
-        head += f" ({concept.definition})" if concept.definition else ""
-        text = head + ":\n\n" + "\n".join(lines)
-        if not citations:
-            return None
-        return Answer(text, citations, True, "extractive", route="graph", query=question)
+        return builder.build("graph", question)
 
 
 def _emit(answer: Answer) -> Iterator[tuple[str, object]]:

@@ -152,6 +152,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from api.answer_quality import (
+        evaluate_answers,
+        format_answer_report,
+        is_answer_set,
+        load_answer_set,
+    )
     from api.evaluation import evaluate, format_report, load_questions
     from api.review_eval import evaluate_reviews, format_review_report, is_review_file, load_cases
     from api.services import load_index
@@ -164,6 +170,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         review_report = evaluate_reviews(load_index(settings), load_cases(path))
         print(json.dumps(review_report, indent=2) if args.json
               else format_review_report(review_report))
+        return 0
+    if is_answer_set(path):
+        items = load_answer_set(path)
+        answer_report = evaluate_answers(load_index(settings), items, settings)
+        print(json.dumps(answer_report, indent=2) if args.json
+              else format_answer_report(answer_report))
         return 0
     questions = load_questions(path)
     modes = [*MODES, "ask"] if args.mode == "all" else [args.mode]
@@ -253,9 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ask)
 
-    p = with_index(sub.add_parser("eval", help="retrieval quality on a labelled question file"))
-    p.add_argument("questions", help="JSONL with question, studies (ids), kind; or a design "
-                   "review set with text, nearest, decisions (bench/review.jsonl)")
+    p = with_index(sub.add_parser("eval", help="retrieval quality on a labelled question file, "
+                                  "answer quality on an answer set, or a design review set"))
+    p.add_argument("questions", help="JSONL with question, studies (ids), kind; an answer set "
+                   "with intent and nuggets; or a design review set with text, nearest, "
+                   "decisions (bench/README.md)")
     p.add_argument("--mode", choices=[*MODES, "ask", "all"], default="all",
                    help="ask: the studies /ask would cite (graph answers for where-used questions)")
     p.add_argument("--json", action="store_true")

@@ -2,7 +2,8 @@
 
 Questions are JSON lines ``{"id", "question", "studies": [ids], "kind"}``; ``kind`` is
 ``study`` (one design), ``concept`` (where a concept is used, several ids) or ``off_topic``
-(``studies: []``, must be declined).
+(``studies: []``, must be declined). Answer sets (items with ``nuggets``) are scored by
+``api.answer_quality``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from api.answer import AnswerEngine
+from api.answer_quality import citation_valid
 from index.settings import Settings
 from index.store import Index
 
@@ -120,8 +122,7 @@ def _ask_behaviour(index: Index, questions: list[Question], settings: Settings) 
         answer = engine.answer(index, q.question)
         for c in answer.citations:
             citations += 1
-            chunk = index.chunk(c.chunk_id)
-            if chunk is None or c.quote not in chunk.text or c.path != chunk.path:
+            if not citation_valid(index, c):
                 invalid.append(f"{q.id}[{c.n}]")
         if not q.studies and not answer.grounded:
             declined_off += 1

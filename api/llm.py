@@ -1,8 +1,10 @@
 """LLM answers through llama-index's OpenAI-compatible client, with citations checked.
 
-The LLM sees the same numbered sources the offline answer would cite. Every ``[n]`` in its
-reply must name one of them: unknown numbers are removed and reported, and a reply with no
-valid citation is not called grounded.
+The LLM gets the question's intent and the same numbered sources the offline answer cites,
+each with the structured evidence the offline composer picked from it (decision fields,
+table rows, sentences), then more retrieved passages up to ``MAX_SOURCES``. Every ``[n]`` in
+its reply must name one of them: unknown numbers are removed and reported, and a reply with
+no valid citation is not called grounded.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import re
 from collections.abc import Iterator
 
 from api.answer_types import Answer, Citation, citation
+from api.compose import Context
 from index.settings import Settings
-from index.store import Hit
+from index.store import Hit, Index
 from index.text import sentences
 
 SYSTEM_PROMPT = (
@@ -20,7 +23,15 @@ SYSTEM_PROMPT = (
     "Cite every claim with the source number in square brackets, like [2]. "
     "If the sources do not answer the question, say so. Be concise: at most 6 sentences."
 )
+INTENT_GUIDE = {
+    "choice": "Lead with the decision taken and why, then its trade-off and when to reconsider.",
+    "comparison": "Compare the studies side by side; a small markdown table is welcome.",
+    "estimate": "Give the study's own numbers and how they are derived.",
+    "failure": "List the failure scenarios with detection and mitigation.",
+    "mechanism": "Explain how it works, step by step.",
+}
 SOURCE_WORDS = 180
+MAX_SOURCES = 5
 _CITE = re.compile(r"\[(\d{1,3})\]")
 
 
@@ -28,17 +39,43 @@ class LLMFailure(RuntimeError):
     """The LLM endpoint errored, timed out or returned nothing."""
 
 
-def build_sources(hits: list[Hit], limit: int = 5) -> tuple[str, list[Citation]]:
-    """Numbered source blocks for the prompt, and the citation each number stands for."""
-    blocks, cites = [], []
-    for n, hit in enumerate(hits[:limit], 1):
-        chunk = hit.chunk
-        words = chunk.text.split()
+def build_sources(index: Index, hits: list[Hit], composed: Answer | None = None,
+                  limit: int = MAX_SOURCES) -> tuple[str, list[Citation]]:
+    """Numbered source blocks for the prompt, and the citation each number stands for.
+
+    The offline answer's citations come first, keeping their numbers, each with the lines of
+    that answer that cite it as its evidence; retrieved passages fill the remaining numbers.
+    """
+    cites = list(composed.citations[:limit]) if composed else []
+    evidence = {c.n: _lines_citing(composed.answer, c.n) for c in cites} if composed else {}
+    seen = {c.chunk_id for c in cites}
+    for hit in hits:
+        if len(cites) >= limit:
+            break
+        if hit.chunk.id in seen:
+            continue
+        seen.add(hit.chunk.id)
+        first = sentences(hit.chunk.text)
+        cites.append(citation(len(cites) + 1, hit.chunk,
+                              first[0].raw if first else hit.chunk.text[:200]))
+    blocks = []
+    for c in cites:
+        chunk = index.chunk(c.chunk_id)
+        text = chunk.text if chunk else c.quote
+        words = text.split()
         body = " ".join(words[:SOURCE_WORDS]) + (" ..." if len(words) > SOURCE_WORDS else "")
-        blocks.append(f"[{n}] {chunk.study_title} / {chunk.heading}\n{body}")
-        first = sentences(chunk.text)
-        cites.append(citation(n, chunk, first[0].raw if first else chunk.text[:200]))
+        title = chunk.study_title if chunk else c.study
+        block = f"[{c.n}] {title} / {c.heading}\n"
+        if evidence.get(c.n):
+            block += "Key evidence:\n" + "\n".join(evidence[c.n]) + "\nPassage: "
+        blocks.append(block + body)
     return "\n\n".join(blocks), cites
+
+
+def _lines_citing(text: str, n: int) -> list[str]:
+    """Lines (sentences, table rows) of an answer that cite ``[n]``, markers removed."""
+    marker = f"[{n}]"
+    return [_CITE.sub("", line).strip() for line in text.splitlines() if marker in line]
 
 
 def check_citations(text: str, allowed: int) -> tuple[str, list[int], list[int]]:
@@ -67,15 +104,18 @@ def make_llm(settings: Settings):
     )
 
 
-def stream_llm_answer(settings: Settings, question: str, query: str,
-                      hits: list[Hit]) -> Iterator[tuple[str, object]]:
+def stream_llm_answer(settings: Settings, question: str, ctx: Context,
+                      composed: Answer | None = None) -> Iterator[tuple[str, object]]:
     """Token events from the LLM, then the checked citations, then the final answer."""
     from llama_index.core.llms import ChatMessage
 
-    context, cites = build_sources(hits)
+    query = ctx.question
+    context, cites = build_sources(ctx.index, ctx.hits, composed)
+    guide = INTENT_GUIDE.get(ctx.intent, INTENT_GUIDE["mechanism"])
     messages = [
         ChatMessage(role="system", content=SYSTEM_PROMPT),
-        ChatMessage(role="user", content=f"Sources:\n\n{context}\n\nQuestion: {question}"),
+        ChatMessage(role="user", content=f"Sources:\n\n{context}\n\nQuestion: {question}\n"
+                                         f"Question type: {ctx.intent}. {guide}"),
     ]
     parts: list[str] = []
     try:

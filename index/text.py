@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]*]*\s+(?=[A-Z0-9\"'(`*\[])")
+# A sentence ends at . ! or ? before a capital, digit or opening mark; an ellipsis
+# ("SELECT ... FOR UPDATE") does not end one.
+_BOUNDARY = re.compile(r"(?<=[.!?])(?<!\.\.\.)[\"')\]*]*\s+(?=[A-Z0-9\"'(`*\[])")
 _SKIP_LINE = re.compile(r"^\s*(#|\||<|-{3,}\s*$|\*{3,}\s*$)")
 _ITEM = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)")
 _LABEL = re.compile(r"^\*\*[^*\n]{1,40}:\*\*\s*|^\*\*[^*\n]{1,40}\*\*:\s*")

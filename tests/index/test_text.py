@@ -22,3 +22,11 @@ def test_sentences_are_verbatim_spans_without_markup():
     ]
     for s in found:
         assert PASSAGE[s.start:s.end] == s.raw
+
+
+def test_an_ellipsis_does_not_end_a_sentence():
+    passage = "Each hold locks the rows with `SELECT ... FOR UPDATE` in date order. Then it commits."
+    assert [s.text for s in sentences(passage, min_words=3)] == [
+        "Each hold locks the rows with `SELECT ... FOR UPDATE` in date order.",
+        "Then it commits.",
+    ]

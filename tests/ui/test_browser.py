@@ -224,3 +224,24 @@ def test_narrow_width_has_no_horizontal_overflow(page) -> None:
         page.wait_for_timeout(300)
         widths[name] = page.evaluate("document.documentElement.scrollWidth")
     assert all(w <= NARROW["width"] for w in widths.values()), widths
+
+
+def test_chat_renders_decision_and_comparison_layouts(page) -> None:
+    chat = page.locator("#cg-chatbot")
+    page.locator("#cg-question textarea").fill(
+        "WebSocket vs long polling: which does the chat relay pick?")
+    page.locator("#cg-ask").click()
+    expect(chat.locator("strong", has_text="When to reconsider:")).to_be_visible(timeout=60_000)
+    expect(chat.locator("strong", has_text="Decision:")).to_be_visible()
+
+    page.locator("#cg-question textarea").fill(
+        "Compare how the chat relay and the key-value cache use consistent hashing")
+    page.locator("#cg-ask").click()
+    table = chat.locator("table").last
+    expect(table).to_be_visible(timeout=60_000)
+    expect(table.locator("th")).to_contain_text(["", "Chat Relay", "Key-Value Cache"])
+    expect(table.locator("tbody tr").first).to_contain_text("Approach")
+    assert table.locator("a[href^='#cg-cite=']").count() >= 2, "table cells cite their passages"
+    table.locator("a[href^='#cg-cite=']").first.click()
+    expect(page.locator("#cg-passage")).to_contain_text("lines")
+    shot(page, "chat-layouts")

@@ -1,0 +1,1 @@
+"""One answer layout per question intent; ``api.answer`` routes each question to one."""
