@@ -91,7 +91,7 @@ def review_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
 
 @pytest.fixture(scope="session")
 def review_index(review_settings: Settings, embedder: Embedder) -> Index:
-    return Index.load(review_settings.index_dir, embedder)
+    return load_index(review_settings)
 
 
 def copy_corpus(tmp_path: Path) -> Path:
