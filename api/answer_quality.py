@@ -9,7 +9,6 @@ with a navigation cue or little prose of its own), and refusals.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -17,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from api.answer import AnswerEngine
-from api.answer_types import Answer, Citation
+from api.answer_types import Answer
+from api.eval_data import citation_valid, first_record, records
 from api.followup import Turn
 from api.hygiene import is_navigation
 from index.settings import Settings
@@ -55,29 +55,21 @@ def nugget_found(answer: str, spellings: list[str]) -> bool:
 
 def is_answer_set(path: Path) -> bool:
     """A question file whose first item carries ``nuggets`` is an answer set."""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                return "nuggets" in json.loads(line)
-            except ValueError:
-                return False
-    return False
+    first = first_record(path)
+    return first is not None and "nuggets" in first
 
 
 def load_answer_set(path: Path) -> list[AnswerItem]:
     """Read and check an answer set; a malformed line is an error naming the line."""
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for n, data in records(path):
         try:
-            data = json.loads(line)
             item = AnswerItem(
                 str(data["id"]), data["question"], data["intent"], list(data["studies"]),
                 [list(map(str, nug)) for nug in data["nuggets"]],
                 [Turn(t["role"], t["content"]) for t in data.get("history", [])],
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: expected JSON with 'id', 'question', 'intent', "
                              f"'studies' and 'nuggets' ({exc})") from exc
         if item.intent != OFF_TOPIC and not (item.studies and item.nuggets):
@@ -86,12 +78,6 @@ def load_answer_set(path: Path) -> list[AnswerItem]:
     if not items:
         raise ValueError(f"{path}: no items")
     return items
-
-
-def citation_valid(index: Index, c: Citation) -> bool:
-    """A citation's quote is verbatim text of the chunk it names, at the path it names."""
-    chunk = index.chunk(c.chunk_id)
-    return chunk is not None and c.path == chunk.path and c.quote in chunk.text
 
 
 @dataclass

@@ -8,14 +8,13 @@ Questions are JSON lines ``{"id", "question", "studies": [ids], "kind"}``; ``kin
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from api.answer import AnswerEngine
-from api.answer_quality import citation_valid
+from api.eval_data import citation_valid, records
 from index.settings import Settings
 from index.store import Index
 
@@ -41,14 +40,11 @@ class ModeScores:
 def load_questions(path: Path) -> list[Question]:
     """Read and check a question file; a malformed line is an error naming the line."""
     questions = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for n, data in records(path):
         try:
-            data = json.loads(line)
             q = Question(str(data.get("id", f"line{n}")), data["question"],
                          list(data.get("studies", [])), data.get("kind", "study"))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: expected JSON with 'question' and 'studies' ({exc})") from exc
         questions.append(q)
     if not questions:

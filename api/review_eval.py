@@ -9,12 +9,11 @@ numeric triggers that ingest parsed into conditions.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api.answer_types import Citation
+from api.eval_data import citation_valid, first_record, records
 from api.requirements import read_requirements
 from api.review import review
 from api.review_status import decision_status
@@ -33,47 +32,25 @@ class ReviewCase:
 
 def is_review_file(path: Path) -> bool:
     """Whether a JSONL file holds review cases (``text`` and ``nearest``) rather than questions."""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                first = json.loads(line)
-            except ValueError:
-                return False
-            return isinstance(first, dict) and "text" in first and "nearest" in first
-    return False
+    first = first_record(path)
+    return first is not None and "text" in first and "nearest" in first
 
 
 def load_cases(path: Path) -> list[ReviewCase]:
     """Read and check a review file; a malformed line is an error naming the line."""
     cases = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for n, data in records(path):
         try:
-            data = json.loads(line)
             case = ReviewCase(str(data.get("id", f"line{n}")), data["text"], list(data["nearest"]),
                               [{"study": d["study"], "heading": d["heading"],
                                 "status": d["status"]} for d in data.get("decisions", [])])
-        except (ValueError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: expected JSON with 'text', 'nearest' and "
                              f"'decisions' ({exc})") from exc
         cases.append(case)
     if not cases:
         raise ValueError(f"{path}: no review cases")
     return cases
-
-
-def citation_valid(index: Index, c: Citation) -> bool:
-    """A citation names an indexed passage, lines inside it, and quotes it verbatim; a
-    citation narrowed to some lines of the passage quotes exactly those lines."""
-    chunk = index.chunk(c.chunk_id)
-    if chunk is None or chunk.path != c.path or not c.quote or c.quote not in chunk.text:
-        return False
-    if not chunk.start_line <= c.start_line <= c.end_line <= chunk.end_line:
-        return False
-    if (c.start_line, c.end_line) == (chunk.start_line, chunk.end_line):
-        return True
-    return chunk.lines_text(c.start_line, c.end_line) == c.quote
 
 
 def evaluate_reviews(index: Index, cases: list[ReviewCase]) -> dict[str, Any]:

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.eval_data import citation_valid
 from api.review import review
-from api.review_eval import citation_valid
 from api.review_markdown import review_markdown
 from tests.conftest import REPO, live_server, wait_ready
 
