@@ -58,11 +58,14 @@ if (fresh) {
     }
   }, true);
   // In the question box Enter sends and Shift+Enter starts a new line (Gradio's own
-  // multi-line box does the reverse, so its handler never sees Enter).
+  // multi-line box does the reverse on keypress, so its handler never sees Enter).
+  const questionEnter = (event) => event.key === 'Enter' && !event.isComposing
+    && event.target.closest && event.target.closest('#cg-question');
+  document.addEventListener('keypress', (event) => {
+    if (questionEnter(event)) event.stopPropagation();
+  }, true);
   document.addEventListener('keydown', (event) => {
-    const box = event.target;
-    if (event.key !== 'Enter' || event.isComposing || !box.closest
-        || !box.closest('#cg-question')) return;
+    if (!questionEnter(event)) return;
     event.stopPropagation();
     if (event.shiftKey) return;
     event.preventDefault();

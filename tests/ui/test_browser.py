@@ -230,6 +230,7 @@ def test_enter_sends_shift_enter_adds_a_line_and_a_new_answer_shows_from_its_sta
     box = page.locator("#cg-question textarea")
     expect(page.locator("#cg-question")).to_contain_text("Enter sends; Shift+Enter starts a new line")
     chat = page.locator("#cg-chatbot")
+    page.wait_for_function("() => !!window.__cgBridge")  # the key handler is installed
     box.click()
     box.press_sequentially("Where is consistent hashing used")
     box.press("Shift+Enter")
