@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.answer import AnswerEngine
+from api.docs import install_docs
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import router
@@ -100,7 +101,10 @@ def create_app(settings: Settings | None = None, with_ui: bool = True,
         description="Knowledge-graph search and grounded Q&A over system-design case studies.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.services = svc
     app.state.engine = AnswerEngine(settings)
     app.state.metrics = metrics

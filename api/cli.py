@@ -103,14 +103,18 @@ def cmd_concept(args: argparse.Namespace) -> int:
     print(f"Used in {len(detail['studies'])} studies:")
     for s in detail["studies"]:
         mark = "*" if s["declared"] else " "
-        print(f" {mark} {s['title']} ({s['id']}, {s['mentions']} passages)")
+        passages = "passage" if s["mentions"] == 1 else "passages"
+        print(f" {mark} {s['title']} ({s['id']}, {s['mentions']} {passages})")
         for ev in s["evidence"]:
             print(f"     {ev['path']}:{ev['start_line']}  {ev['snippet'][:160]}")
     if detail["related"]:
         print("Related: " + ", ".join(r["name"] for r in detail["related"]))
+    if not detail["alternatives"]:
+        print("Alternatives: none weighed against it in a key decision.")
     for alt in detail["alternatives"]:
+        print(f"Alternative: {alt['name']}")
         for d in alt["decisions"]:
-            print(f"Alternative: {alt['name']} in {d['study']} ({d['heading']})")
+            print(f"   in {d['study']}: {d['heading']}")
             if d["reconsider"]:
                 print(f"     when to reconsider: {d['reconsider'][:200]}")
     return 0
@@ -141,14 +145,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from api.services import load_index
 
     settings = _settings(args)
-    answer = AnswerEngine(settings).answer(load_index(settings), args.question, k=args.k)
+    answer = AnswerEngine(settings).answer(load_index(settings), args.question,
+                                           k=args.k).to_dict()
     if args.json:
-        _print_json(answer.to_dict())
+        _print_json(answer)
         return 0
-    print(answer.text)
-    for c in answer.citations:
-        print(f"  [{c.n}] {c.path}:{c.start_line}-{c.end_line} ({c.heading})")
+    _print_answer(answer)
     return 0
+
+
+def _print_answer(answer: dict) -> None:
+    """The answer's markdown rendered for the terminal (plain text when piped), then sources."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console(highlight=False)
+    if not answer["grounded"]:
+        console.print("[bold yellow]Not covered by the case studies.[/]")
+    console.print(Markdown(answer["answer"]))
+    if answer.get("notice"):
+        console.print(answer["notice"], style="italic", markup=False)
+    if answer["citations"]:
+        console.print("\n[bold]Sources[/]")
+    for c in answer["citations"]:
+        console.print(f"  [{c['n']}] {c['path']}:{c['start_line']}-{c['end_line']} "
+                      f"({c['heading']})", markup=False)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

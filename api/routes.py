@@ -152,11 +152,16 @@ def compare(request: Request, a: str, b: str) -> dict:
 
 @router.get("/graph", tags=["graph"])
 def graph(request: Request, concept: Annotated[str, Query(min_length=1, max_length=200)],
-          depth: Annotated[int, Query(ge=0, le=3)] = 1) -> dict:
+          depth: Annotated[int, Query(ge=0, le=3)] = 1,
+          limit: Annotated[int, Query(ge=1, le=500, description="At most this many nodes, "
+                                      "the most strongly tied kept.")] = 30,
+          max_edges: Annotated[int, Query(ge=0, le=5000, description="At most this many "
+                                          "edges, the concept's own and the strongest.")] = 60,
+          ) -> dict:
     """Node-link JSON of the graph around a concept (documents left out)."""
     index = services(request).index
     found = lookups.resolve_concept(index, concept)
-    return index.graph.neighbourhood(found.id, depth)
+    return index.graph.neighbourhood(found.id, depth, limit, max_edges)
 
 
 @router.get("/sources/{path:path}", response_class=PlainTextResponse, tags=["sources"])

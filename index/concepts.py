@@ -81,11 +81,23 @@ class ConceptMatcher:
         return self._by_id.get(cid) if cid else None
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
-        """Close names for an unknown concept, for "did you mean" messages."""
-        names = {c.name.lower(): c.name for c in self.concepts}
-        hits = difflib.get_close_matches(name.lower(), list(names), n=n, cutoff=0.5)
-        contains = [v for k, v in names.items() if name.lower() in k and v not in hits]
-        return ([names[h] for h in hits] + contains)[:n]
+        """Close names for an unknown concept, for "did you mean" messages.
+
+        Every name and alias is compared with ``name``; a concept ranks by its closest term
+        (so "kafak" finds Apache Kafka through its alias "Kafka"), then names containing
+        ``name`` follow.
+        """
+        key = name.strip().lower()
+        best: dict[str, float] = {}
+        for concept in self.concepts:
+            for term in concept.terms:
+                ratio = difflib.SequenceMatcher(None, key, term.lower()).ratio()
+                if ratio >= 0.6 and ratio > best.get(concept.name, 0.0):
+                    best[concept.name] = ratio
+        hits = sorted(best, key=lambda c: (-best[c], c))
+        contains = [c.name for c in self.concepts
+                    if key and c.name not in best and any(key in t.lower() for t in c.terms)]
+        return (hits + contains)[:n]
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, concept id) of every match in ``text``."""

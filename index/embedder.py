@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
 from functools import lru_cache
+from pathlib import Path
 from threading import Lock
 
 import numpy as np
@@ -51,28 +53,60 @@ class QueryBatcher:
                 future.set_result(vector)
 
 
+def model_dimension(model_path: str) -> int | None:
+    """The vector size a sentence-transformers model folder declares, read without loading it."""
+    folder = Path(model_path)
+    for name, key in (("1_Pooling/config.json", "word_embedding_dimension"),
+                      ("config.json", "hidden_size")):
+        try:
+            return int(json.loads((folder / name).read_text(encoding="utf-8"))[key])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
 class Embedder:
-    """Embeds passages and queries with one local sentence-transformers model."""
+    """Embeds passages and queries with one local sentence-transformers model.
+
+    The model (and torch) load on the first encode, so commands and start-up work that only
+    read an index never pay for them.
+    """
 
     def __init__(self, model_path: str, name: str, batch_size: int = 32, cache_size: int = 2048):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
         self.name = name
+        self.model_path = model_path
         self.batch_size = batch_size
-        self._model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
-        self.dimension = int(self._model.get_embedding_dimension())
+        self._model = None
+        self._load_lock = Lock()
+        declared = model_dimension(model_path)
+        self.dimension = declared if declared is not None else self.model.get_embedding_dimension()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = Lock()
         self._batcher = QueryBatcher(self.encode)
 
+    @property
+    def model(self):
+        """The sentence-transformers model, loaded on first use (once, thread-safe)."""
+        with self._load_lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(self.model_path, device="cpu",
+                                                  local_files_only=True)
+            return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype="float32")
-        vectors = self._model.encode(
+        vectors = self.model.encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,

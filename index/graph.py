@@ -9,6 +9,7 @@ Nodes are ``study:<id>``, ``document:<path>`` and ``concept:<id>``. Edges carry 
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ import networkx as nx
 from index.concepts import Concept
 
 GRAPH_FILE = "graph.json"
+MIN_RELATED_NPMI = 0.2
+MIN_RELATED_CHUNKS = 3
+GENERIC_STUDY_SHARE = 0.4
 UNDIRECTED_KINDS = frozenset({"co_occurs", "alternative_to", "shares_concepts"})
 
 
@@ -119,13 +123,29 @@ class KnowledgeGraph:
         return sorted(rows, key=lambda r: (not r["declared"], -r["mentions"], r["concept"]))
 
     def related(self, concept_id: str, n: int = 8) -> list[dict[str, Any]]:
-        """Concepts that co-occur with this one beyond chance (by normalized PMI)."""
+        """Concepts that co-occur with this one beyond chance (by normalized PMI), leaving out
+        weak pairs and generic concepts (see ``is_generic``)."""
         rows = [
             {"concept": node_key(v), "npmi": d["npmi"], "chunks": d["count"]}
             for v, d in self._edges(concept_node(concept_id), "co_occurs")
+            if d["npmi"] >= MIN_RELATED_NPMI and d["count"] >= MIN_RELATED_CHUNKS
+            and not self.is_generic(v)
         ]
         rows.sort(key=lambda r: (-r["npmi"] * min(r["chunks"], 10), r["concept"]))
         return rows[:n]
+
+    def is_generic(self, node: str) -> bool:
+        """A concept used by so many studies (TLS, PostgreSQL) that co-occurring with it says
+        little about a relation."""
+        if self.g.nodes[node].get("kind") != "concept":
+            return False
+        studies = self._study_count
+        users = sum(1 for _, _, d in self.g.in_edges(node, data=True) if d["kind"] == "covers")
+        return studies >= 5 and users > GENERIC_STUDY_SHARE * studies
+
+    @cached_property
+    def _study_count(self) -> int:
+        return len(self._nodes("study"))
 
     def alternatives(self, concept_id: str) -> list[dict[str, Any]]:
         """Concepts weighed against this one in a key decision, with each decision's context."""
@@ -152,11 +172,13 @@ class KnowledgeGraph:
         """The study's ``A vs B`` decisions, as recorded on its study node."""
         return list(self.g.nodes[study_node(study_id)].get("decisions", []))
 
-    def neighbourhood(self, concept_id: str, depth: int = 1, limit: int = 60) -> dict[str, Any]:
+    def neighbourhood(self, concept_id: str, depth: int = 1, limit: int = 60,
+                      max_edges: int | None = None) -> dict[str, Any]:
         """Node-link JSON of the graph around a concept, without document nodes.
 
         When there are more than ``limit`` nodes, the ones most strongly tied to the concept
         stay: alternatives, then studies that declare it, then co-occurring concepts by NPMI.
+        ``max_edges`` keeps the strongest edges only, those of the concept itself first.
         """
         start = concept_node(concept_id)
         strength: dict[str, float] = {start: float("inf")}
@@ -165,7 +187,9 @@ class KnowledgeGraph:
             nxt = []
             for node in frontier:
                 for other, weight in self._ties(node):
-                    if other in strength or self.g.nodes[other].get("kind") == "document":
+                    if (other in strength or self.g.nodes[other].get("kind") == "document"
+                            or weight < MIN_RELATED_NPMI
+                            or (weight < 1 and self.is_generic(other))):
                         continue
                     strength[other] = weight / (level + 1)
                     nxt.append(other)
@@ -174,6 +198,11 @@ class KnowledgeGraph:
         data = nx.node_link_data(self.g.subgraph(keep), edges="edges")
         for edge in data["edges"]:
             edge.pop("chunks", None)
+        if max_edges is not None:
+            def rank(edge: dict) -> tuple[bool, float]:
+                return (start not in (edge["source"], edge["target"]), -tie_weight(edge))
+
+            data["edges"] = sorted(data["edges"], key=rank)[:max(max_edges, 0)]
         return data
 
     def _ties(self, node: str) -> list[tuple[str, float]]:
@@ -181,14 +210,17 @@ class KnowledgeGraph:
         ties: dict[str, float] = {}
         for u, v, d in [*self.g.out_edges(node, data=True), *self.g.in_edges(node, data=True)]:
             other = v if u == node else u
-            kind = d["kind"]
-            if kind == "alternative_to":
-                weight = 3.0
-            elif kind == "covers":
-                weight = (2.0 if d.get("declared") else 0.5) + min(d.get("mentions", 0), 20) / 20
-            elif kind in ("co_occurs", "shares_concepts"):
-                weight = d.get("npmi", d.get("weight", 0.0))
-            else:
-                weight = 0.1
-            ties[other] = max(ties.get(other, 0.0), weight)
+            ties[other] = max(ties.get(other, 0.0), tie_weight(d))
         return list(ties.items())
+
+
+def tie_weight(edge: dict[str, Any]) -> float:
+    """How strongly an edge ties its ends: alternatives, then declared uses, then by NPMI."""
+    kind = edge["kind"]
+    if kind == "alternative_to":
+        return 3.0
+    if kind == "covers":
+        return (2.0 if edge.get("declared") else 0.5) + min(edge.get("mentions", 0), 20) / 20
+    if kind in ("co_occurs", "shares_concepts"):
+        return edge.get("npmi", edge.get("weight", 0.0))
+    return 0.1

@@ -26,6 +26,8 @@ EXAMPLES = [
     "What happens when a Kafka partition leader dies?",
 ]
 ANY = "(any)"
+GRAPH_NODES = 20
+GRAPH_EDGES = 40
 
 
 def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
@@ -156,7 +158,8 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
             detail = lookups.concept_detail(idx, name)
         except lookups.NotFound as exc:
             raise gr.Error(str(exc)) from exc
-        data = idx.graph.neighbourhood(detail["id"], depth=1, limit=25)
+        data = idx.graph.neighbourhood(detail["id"], depth=1, limit=GRAPH_NODES,
+                                       max_edges=GRAPH_EDGES)
         figure = plots.neighbourhood_figure(data, f"concept:{detail['id']}")
         related = [r["name"] for r in detail["related"]] + [a["name"] for a in detail["alternatives"]]
         studies = [f"{s['title']} ({s['id']})" for s in detail["studies"]]
@@ -169,9 +172,11 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
 
     # studies ---------------------------------------------------------------------------
     def study_choices() -> list[tuple[str, str]]:
+        """(title, id) of every study, by title, for pickers that filter as one types."""
         if not services.ready:
             return []
-        return [(f"{s['title']} ({s['id']})", s["id"]) for s in services.index.graph.studies()]
+        studies = services.index.graph.studies()
+        return sorted(((s["title"], s["id"]) for s in studies), key=lambda c: c[0].lower())
 
     def show_study(study_id: str | None, want: str | None = None):
         """The facts of a study and its chapters, opening ``want`` (a path) or the overview."""
@@ -206,7 +211,8 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
         study_id = label.rsplit("(", 1)[-1].rstrip(")")
         return gr.Tabs(selected="studies"), gr.update(value=study_id)
 
-    def study_map():
+    def study_map(focus: str | None = None):
+        """The concept map of all studies, ``focus`` (a study id) highlighted."""
         if not services.ready:
             return None
         graph = services.index.graph
@@ -215,22 +221,24 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
         for s in graph.studies():
             for row in graph.study_concepts(s["id"]):
                 uses.setdefault(names.get(row["concept"], row["concept"]), []).append(s["id"])
-        return plots.study_map_figure(lookups.study_summaries(services.index), uses)
+        return plots.study_map_figure(lookups.study_summaries(services.index), uses, focus)
 
     def poll() -> tuple[str, bool]:
         return status(), services.ready
 
     def refresh_choices():
+        """Fill the pickers from the index, opening the most used concept and the first study."""
         if not services.ready:
-            return (gr.update(), gr.update(), gr.update(), gr.update(), gr.update(), None)
+            return (gr.update(), gr.update(), gr.update(), gr.update(), gr.update())
         idx = services.index
         concept_names = sorted((c.name for c in idx.graph.concepts()), key=str.lower)
-        return (gr.update(choices=[ANY, *sorted(idx.study_ids)]),
+        most_used = lookups.list_concepts(idx)
+        studies = study_choices()
+        return (gr.update(choices=[(ANY, ANY), *studies]),
                 gr.update(choices=[ANY, *sorted(idx.chapters)]),
                 gr.update(choices=[ANY, *concept_names]),
-                gr.update(choices=concept_names),
-                gr.update(choices=study_choices()),
-                study_map())
+                gr.update(choices=concept_names, value=most_used[0]["name"] if most_used else None),
+                gr.update(choices=studies, value=studies[0][1] if studies else None))
 
     with gr.Blocks(title="casegraph", analytics_enabled=False) as ui:
         bridge = gr.HTML("", html_template="", js_on_load=BRIDGE_JS, visible="hidden",
@@ -244,10 +252,11 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=300):
                         chatbot = gr.Chatbot(label="Conversation", height=400,
-                                             elem_id="cg-chatbot")
+                                             autoscroll=False, elem_id="cg-chatbot")
                         question = gr.Textbox(label="Your question", lines=2, max_lines=6,
                                               placeholder="e.g. How does a broker elect a new "
-                                              "partition leader?", elem_id="cg-question")
+                                              "partition leader?", elem_id="cg-question",
+                                              info="Enter sends; Shift+Enter starts a new line.")
                         with gr.Row():
                             ask_btn = gr.Button("Ask", variant="primary", elem_id="cg-ask")
                             clear_btn = gr.Button("Clear history", elem_id="cg-clear")
@@ -265,8 +274,8 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
                     k = gr.Slider(1, 50, value=10, step=1, label="Results", scale=1,
                                   min_width=160)
                 with gr.Row():
-                    f_study = gr.Dropdown([ANY], value=ANY, label="Study", min_width=160,
-                                          elem_id="cg-f-study")
+                    f_study = gr.Dropdown([ANY], value=ANY, label="Study", filterable=True,
+                                          min_width=160, elem_id="cg-f-study")
                     f_chapter = gr.Dropdown([ANY], value=ANY, label="Chapter", min_width=160,
                                             elem_id="cg-f-chapter")
                     f_concept = gr.Dropdown([ANY], value=ANY, label="Concept", filterable=True,
@@ -321,6 +330,7 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
         related_pick.change(go_concept, related_pick, concept_pick)
         concept_studies.change(open_study, concept_studies, [tabs, study_pick])
         study_pick.change(show_study, [study_pick, want_chapter], [study_md, chapter_pick, chapter_md])
+        study_pick.change(study_map, study_pick, map_plot)
         chapter_pick.change(read_chapter, chapter_pick, chapter_md)
 
         # The index may still be building when the page opens: poll, and fill the pickers
@@ -328,6 +338,5 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
         timer = gr.Timer(3.0)
         timer.tick(poll, None, [status_md, ready], show_progress="hidden")
         ui.load(poll, None, [status_md, ready], show_progress="hidden")
-        ready.change(refresh_choices, None,
-                     [f_study, f_chapter, f_concept, concept_pick, study_pick, map_plot])
+        ready.change(refresh_choices, None, [f_study, f_chapter, f_concept, concept_pick, study_pick])
     return ui

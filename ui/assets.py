@@ -27,6 +27,9 @@ CSS = """
 }
 """
 
+# A question of the user in Gradio's chatbot markup.
+USER_MESSAGE = ".message-row.user-row"
+
 # Runs once when the hidden bridge component mounts (``js_on_load``): installs CSS and a
 # capturing click handler; a click on ``#cg-<kind>=<key>`` sends "<kind>:<key>" to Python.
 BRIDGE_JS = """
@@ -54,5 +57,47 @@ if (fresh) {
       if (pane) setTimeout(() => pane.scrollIntoView({behavior: 'smooth'}), 400);
     }
   }, true);
+  // In the question box Enter sends and Shift+Enter starts a new line (Gradio's own
+  // multi-line box does the reverse on keypress, so its handler never sees Enter).
+  const questionEnter = (event) => event.key === 'Enter' && !event.isComposing
+    && event.target.closest && event.target.closest('#cg-question');
+  document.addEventListener('keypress', (event) => {
+    if (questionEnter(event)) event.stopPropagation();
+  }, true);
+  document.addEventListener('keydown', (event) => {
+    if (!questionEnter(event)) return;
+    event.stopPropagation();
+    if (event.shiftKey) return;
+    event.preventDefault();
+    const send = document.getElementById('cg-ask');
+    if (send) send.click();
+  }, true);
+  // When a new question appears in the conversation, scroll it to the top of the box, so the
+  // answer is read from its start.
+  const scrollerOf = (node) => {
+    for (let el = node.parentElement; el; el = el.parentElement) {
+      const style = getComputedStyle(el);
+      if (/(auto|scroll)/.test(style.overflowY) && el.scrollHeight > el.clientHeight) return el;
+    }
+    return null;
+  };
+  let asked = 0;
+  const watchChat = () => {
+    const chat = document.getElementById('cg-chatbot');
+    if (!chat) { setTimeout(watchChat, 500); return; }
+    new MutationObserver(() => {
+      const questions = chat.querySelectorAll(__USER_MESSAGE__);
+      if (questions.length > asked) {
+        const last = questions[questions.length - 1];
+        const scroller = scrollerOf(last);
+        if (scroller) {
+          scroller.scrollTop += last.getBoundingClientRect().top
+            - scroller.getBoundingClientRect().top - 8;
+        }
+      }
+      asked = questions.length;
+    }).observe(chat, {childList: true, subtree: true});
+  };
+  watchChat();
 }
-""".replace("__CSS__", json.dumps(CSS))
+""".replace("__CSS__", json.dumps(CSS)).replace("__USER_MESSAGE__", json.dumps(USER_MESSAGE))

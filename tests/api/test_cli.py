@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,6 +70,28 @@ def test_concept_json_and_text(built):
     assert all(s["evidence"] for s in data["studies"] if s["mentions"])
     text = run("concept", "geohash", "--index", str(index)).stdout
     assert "Alternative: quadtree" in text and "2,000 scooters" in text
+
+
+def test_concept_and_stats_never_load_the_model(built):
+    _, index = built
+    probe = ("import sys\nfrom api.cli import main\n"
+             f"assert main(['concept', 'geohash', '--index', {str(index)!r}]) == 0\n"
+             f"assert main(['stats', '--index', {str(index)!r}]) == 0\n"
+             "print('torch loaded:', 'torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "torch loaded: False" in result.stdout
+    assert re.search(r"\(geo-finder, \d+ passages?\)", result.stdout)
+    assert not re.search(r"\b1 passages\b", result.stdout)
+
+
+def test_ask_renders_markdown_for_the_terminal(built):
+    _, index = built
+    result = run("ask", "why geohash over a quadtree?", "--index", str(index))
+    assert result.returncode == 0, result.stderr
+    assert "**" not in result.stdout and "Sources" in result.stdout
+    assert re.search(r"\[1\] case-studies/\S+:\d+-\d+", result.stdout)
 
 
 def test_stats_and_ask(built):

@@ -272,3 +272,35 @@ def test_routes_answer_503_while_the_first_index_builds(tmp_path, monkeypatch):
         release.set()
         wait_ready(client)
         assert client.get("/search", params={"q": "cache"}).status_code == 200
+
+
+def test_docs_and_redoc_load_their_assets_from_this_server(server):
+    for page, assets in (("/docs", ("swagger-ui-bundle.js", "swagger-ui.css")),
+                         ("/redoc", ("redoc.standalone.js",))):
+        html = server.get(page).text
+        assert "cdn.jsdelivr.net" not in html and "fonts.googleapis.com" not in html
+        for asset in assets:
+            assert f"/docs-assets/{asset}" in html
+            response = server.get(f"/docs-assets/{asset}")
+            assert response.status_code == 200 and len(response.content) > 10_000
+
+
+def test_favicon(server):
+    response = server.get("/favicon.ico")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/svg+xml"
+    assert response.text.startswith("<svg")
+
+
+def test_graph_caps_nodes_and_edges(server):
+    data = server.get("/graph", params={"concept": "consistent hashing", "depth": 2,
+                                        "limit": 5, "max_edges": 4}).json()
+    assert len(data["nodes"]) == 5 and len(data["edges"]) <= 4
+    wide = server.get("/graph", params={"concept": "consistent hashing", "depth": 2,
+                                        "limit": 500, "max_edges": 5000}).json()
+    assert len(wide["nodes"]) > 5 and len(wide["edges"]) > 4
+
+
+def test_unknown_concept_suggests_the_closest_name_or_alias(server):
+    response = server.get("/concepts/kafak")
+    assert response.status_code == 404
+    assert response.json()["suggestions"][0] == "Apache Kafka"

@@ -36,6 +36,18 @@ def test_resolve_and_suggest():
     assert "consistent hashing" in MATCHER.suggest("consistant hashing")
 
 
+def test_suggest_prefers_the_closest_name_or_alias():
+    matcher = ConceptMatcher([
+        Concept("apache-kafka", "Apache Kafka", ("Kafka",)),
+        Concept("kraft", "KRaft"),
+        Concept("waf", "WAF"),
+        Concept("grafana", "Grafana"),
+    ])
+    assert matcher.suggest("kafak")[0] == "Apache Kafka"
+    assert matcher.suggest("grafna")[0] == "Grafana"
+    assert matcher.suggest("zzzz") == []
+
+
 def test_slugify():
     assert slugify("Pub/Sub & CQRS") == "pub-sub-cqrs"
 

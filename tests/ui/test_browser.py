@@ -89,7 +89,7 @@ def test_first_build_shows_progress_then_fills_the_pickers(browser, server: str)
     # The pickers were empty at load; they fill by themselves, without a reload.
     tab(page, "Studies")
     page.locator("#cg-study input").click()
-    expect(page.locator("ul[role=listbox] li", has_text="Geo Finder (geo-finder)")).to_be_visible()
+    expect(page.locator("ul[role=listbox] li", has_text="Geo Finder")).to_be_visible()
     page.close()
 
 
@@ -125,7 +125,7 @@ def test_chat_answers_with_citations_that_open_their_passage(page) -> None:
 def test_search_with_a_study_filter_highlights_and_opens_passages(page) -> None:
     tab(page, "Search")
     page.locator("#cg-query input, #cg-query textarea").first.fill("consistent hashing")
-    pick(page, "cg-f-study", "chat-relay")
+    pick(page, "cg-f-study", "Chat Relay")
     page.locator("#cg-search").click()
     hits = page.locator("#cg-results .cg-hit")
     expect(hits.first).to_be_visible(timeout=30_000)
@@ -245,3 +245,89 @@ def test_chat_renders_decision_and_comparison_layouts(page) -> None:
     table.locator("a[href^='#cg-cite=']").first.click()
     expect(page.locator("#cg-passage")).to_contain_text("lines")
     shot(page, "chat-layouts")
+
+
+def test_enter_sends_shift_enter_adds_a_line_and_a_new_answer_shows_from_its_start(page) -> None:
+    box = page.locator("#cg-question textarea")
+    expect(page.locator("#cg-question")).to_contain_text("Enter sends; Shift+Enter starts a new line")
+    chat = page.locator("#cg-chatbot")
+    page.wait_for_function("() => !!window.__cgBridge")  # the key handler is installed
+    box.click()
+    box.press_sequentially("Where is consistent hashing used")
+    box.press("Shift+Enter")
+    box.press_sequentially("and why?")
+    expect(box).to_have_value("Where is consistent hashing used\nand why?")
+    expect(chat.locator(".message-row")).to_have_count(0)
+    box.press("Enter")
+    expect(chat.locator("a[href^='#cg-cite=']").first).to_be_visible(timeout=60_000)
+    expect(box).to_have_value("")
+    box.fill("How does a chat relay keep sockets alive, and what do clients do on reconnect?")
+    box.press("Enter")
+    questions = chat.locator(".message-row.user-row")
+    expect(questions).to_have_count(2, timeout=60_000)
+    expect(chat.locator(".message-row.bot-row")).to_have_count(2, timeout=60_000)
+    page.wait_for_timeout(500)
+    top = page.evaluate("""() => {
+        const rows = document.querySelectorAll('#cg-chatbot .message-row.user-row');
+        const last = rows[rows.length - 1].getBoundingClientRect();
+        const box = document.querySelector('#cg-chatbot').getBoundingClientRect();
+        return [last.top - box.top, box.height];
+    }""")
+    assert 0 <= top[0] < top[1] / 2, f"the new question is not near the top of the chat: {top}"
+    shot(page, "chat-enter")
+
+
+def test_concepts_and_studies_open_with_a_default(page) -> None:
+    tab(page, "Concepts")
+    detail = page.locator("#cg-concept-detail")
+    expect(detail).to_contain_text("Used in", timeout=30_000)
+    expect(page.locator("#cg-concept-plot .js-plotly-plot")).to_be_visible()
+    tab(page, "Studies")
+    facts = page.locator("#cg-study-facts")
+    expect(facts).to_contain_text("Concepts", timeout=30_000)
+    expect(page.locator("#cg-chapter-text h2").first).to_be_visible()
+    expect(page.locator("#cg-map")).to_contain_text("highlighted")
+    shot(page, "studies-default")
+
+
+def test_concept_graph_is_capped_with_the_selected_label_on_top(page) -> None:
+    from ui.app import GRAPH_EDGES, GRAPH_NODES
+
+    tab(page, "Concepts")
+    pick(page, "cg-concept", "consistent hashing")
+    plot = page.locator("#cg-concept-plot")
+    expect(plot).to_contain_text("Around consistent hashing", timeout=30_000)
+    counts = page.evaluate("""() => {
+        const fig = document.querySelector('#cg-concept-plot .js-plotly-plot');
+        const nodes = fig.data.filter(t => t.mode === 'markers+text')
+            .reduce((n, t) => n + t.x.length, 0);
+        const edges = fig.data.filter(t => t.mode === 'lines')
+            .reduce((n, t) => n + t.x.filter(x => x === null).length, 0);
+        const labels = (fig.layout.annotations || []).map(a => a.text);
+        return {nodes, edges, labels};
+    }""")
+    assert 2 <= counts["nodes"] <= GRAPH_NODES and 1 <= counts["edges"] <= GRAPH_EDGES, counts
+    assert counts["labels"] == ["<b>consistent hashing</b>"], counts
+    shot(page, "concept-graph")
+
+
+def test_api_docs_render_with_no_network_beyond_the_server(browser, server: str) -> None:
+    page = browser.new_page(viewport=WIDE)
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(f"{server}/docs")
+    expect(page.locator(".swagger-ui .opblock-summary-path", has_text="/search").first
+           ).to_be_visible(timeout=30_000)
+    shot(page, "docs")
+    page.goto(f"{server}/redoc")
+    expect(page.get_by_text("Hybrid (BM25 + dense) search").first).to_be_visible(timeout=30_000)
+    page.close()
+    assert not outside, f"the docs asked for outside resources: {outside}"
