@@ -40,9 +40,10 @@ def test_the_untouched_copy_loads(build, embedder):
 
 
 def test_a_file_changed_after_the_build_fails_its_checksum(build, embedder):
-    with open(build / "chunks.jsonl", "a") as f:
-        f.write("\n")
+    original = (build / "chunks.jsonl").read_bytes()
+    (build / "chunks.jsonl").write_bytes(original + b"\n")
     _refused(build, embedder, "chunks.jsonl", "checksum")
+    (build / "chunks.jsonl").write_bytes(original)
     (build / "graph.json").unlink()
     _refused(build, embedder, "graph.json is missing")
 

@@ -80,7 +80,7 @@ def test_a_build_refuses_to_start_while_another_process_holds_the_lock(tmp_path,
     index_dir = tmp_path / "index"
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from filelock import FileLock; "
-         "FileLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)",
+         "lock = FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True); time.sleep(60)",
          str(FileBackend(index_dir).lock_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
