@@ -42,7 +42,7 @@ def engine(request: Request) -> AnswerEngine:
     return request.app.state.engine
 
 
-@router.api_route("/health", methods=["GET", "HEAD"], response_model=Health, tags=["service"])
+@router.get("/health", response_model=Health, tags=["service"])
 def health(request: Request) -> Health:
     """Whether an index is loaded, what it holds (as loaded, not as claimed), model, build time."""
     svc = services(request)
@@ -58,6 +58,9 @@ def health(request: Request) -> Health:
                   counts=counts, built_at=manifest.built_at, version=index.version,
                   store="postgresql" if settings.store_url else "files",
                   llm=bool(settings.llm_base_url))
+
+
+router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
 
 
 @router.get("/search", response_model=SearchResponse, tags=["search"])

@@ -34,6 +34,7 @@ def private(tmp_path_factory, embedder):
     with live_server(app) as url, httpx.Client(base_url=url, timeout=60) as client:
         wait_ready(client)
         client.content = content
+        client.app = app
         yield client
 
 
@@ -62,6 +63,19 @@ def test_bad_unicode_questions_fail_alone_while_concurrent_searches_succeed(priv
     history = private.post("/ask", headers=headers, content=json.dumps(
         {"question": "and why?", "history": [{"role": "user", "content": "geohash \udfff"}]}))
     assert history.status_code == 422 and "content" in history.json()["error"]
+
+
+def test_a_stream_failing_after_its_header_ends_with_an_error_event(private, monkeypatch):
+    def failing(*args, **kwargs):
+        yield "token", "A first word"
+        raise RuntimeError("engine broke midway")
+
+    monkeypatch.setattr(private.app.state.engine, "stream", failing)
+    response = private.post("/ask/stream", json={"question": "How do caches fail over?"})
+    assert response.status_code == 200
+    assert response.text.endswith('event: error\ndata: {"error": "The answer failed on the '
+                                  'server; try again."}\n\n')
+    assert "engine broke" not in response.text
 
 
 def test_chunked_body_over_the_limit_is_413(private):
