@@ -77,8 +77,7 @@ class FileStore:
         return list(self._chunks)
 
     def facets(self) -> tuple[set[str], set[str]]:
-        studies = {c.study for c in self._chunks} | {s["id"] for s in self._graph.studies()}
-        return studies, {c.chapter for c in self._chunks}
+        return {c.study for c in self._chunks}, {c.chapter for c in self._chunks}
 
     def document_frequencies(self) -> tuple[int, dict[str, int]]:
         return len(self._chunks), self._df

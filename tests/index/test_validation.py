@@ -66,7 +66,7 @@ def test_faiss_of_another_dimension_or_row_count(build, embedder, fixture_index)
     FaissStore.build(np.eye(n, 8, dtype="float32")).write(build)
     reseal(build)
     _refused(build, embedder, "vectors.faiss holds 8-dimensional vectors, the manifest says 384")
-    FaissStore.build(fixture_index.vectors.vectors()[:-1]).write(build)
+    FaissStore.build(fixture_index.store.vectors()[:-1]).write(build)
     reseal(build)
     _refused(build, embedder, f"vectors.faiss holds {n - 1} vectors for {n} chunks")
 
