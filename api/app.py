@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 import threading
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,7 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.answer import AnswerEngine
 from api.docs import install_docs
-from api.limits import BodyLimitMiddleware
+from api.jobs import ReindexJobs
+from api.limits import BodyLimitMiddleware, NoUploadsMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import router
 from api.services import IndexNotReady, Services
@@ -72,14 +77,28 @@ def _start_index(app: FastAPI, svc: Services, metrics: Metrics, background: bool
             svc.open_or_build(progress=True)
             metrics.set_index_counts(svc.index.manifest.counts)
             log.info("casegraph index ready: %s", svc.index.manifest.counts)
-        except (IndexLoadError, IngestError, RuntimeError, OSError) as exc:
+        except (IndexLoadError, IngestError) as exc:
             svc.state, svc.message = "failed", str(exc)
             log.error("casegraph index unavailable: %s", exc)
+        except Exception as exc:  # never leave the server "building" forever
+            svc.state = "failed"
+            svc.message = f"The index could not be loaded ({type(exc).__name__}); see the server log."
+            log.exception("casegraph index unavailable")
 
     if background:
         threading.Thread(target=run, name="casegraph-index", daemon=True).start()
     else:
         run()
+
+
+def _private_upload_dir() -> Path:
+    """A temporary folder of this app's own for Gradio's file cache, removed at shutdown.
+
+    The UI takes no uploads (``NoUploadsMiddleware``); whatever Gradio caches goes here
+    rather than into the folder every Gradio app on the machine shares."""
+    folder = Path(tempfile.mkdtemp(prefix="casegraph-ui-"))
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    return folder
 
 
 def create_app(settings: Settings | None = None, with_ui: bool = True,
@@ -89,12 +108,16 @@ def create_app(settings: Settings | None = None, with_ui: bool = True,
     svc = Services(settings)
     metrics = Metrics()
 
+    upload_dir = _private_upload_dir() if with_ui else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         _start_index(app, svc, metrics, background_start)
         svc.watch()
         yield
         svc.close()
+        if upload_dir is not None:
+            shutil.rmtree(upload_dir, ignore_errors=True)
 
     app = FastAPI(
         title="casegraph",
@@ -108,12 +131,14 @@ def create_app(settings: Settings | None = None, with_ui: bool = True,
     app.state.services = svc
     app.state.engine = AnswerEngine(settings)
     app.state.metrics = metrics
+    app.state.jobs = ReindexJobs(svc, lambda report: metrics.set_index_counts(report.manifest.counts))
     _install_error_handlers(app)
     app.include_router(router)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, exempt_prefixes=("/ui",))
+    app.add_middleware(NoUploadsMiddleware, prefix="/ui")
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.get("/", include_in_schema=False)
@@ -125,5 +150,5 @@ def create_app(settings: Settings | None = None, with_ui: bool = True,
 
         from ui.app import build_ui
 
-        gr.mount_gradio_app(app, build_ui(svc, app.state.engine), path="/ui")
+        gr.mount_gradio_app(app, build_ui(svc, app.state.engine), path="/ui", max_file_size=1)
     return app

@@ -38,7 +38,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     started = time.perf_counter()
     report = ingest(settings.content_dir, backend_for(settings), embedder_for(settings),
-                    progress=not args.quiet)
+                    progress=not args.quiet, max_file_bytes=settings.max_file_bytes,
+                    max_chunks=settings.max_chunks)
     m = report.manifest
     counts = ", ".join(f"{k} {v}" for k, v in m.counts.items())
     print(f"Indexed {settings.content_dir} -> {report.location} (version {report.version}) in "
@@ -48,6 +49,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if numeric:
         print(f"Parsed {parsed} of {numeric} numeric 'When to reconsider' triggers into "
               f"conditions ({parsed / numeric:.0%}).")
+    if report.skipped:
+        print(f"Skipped (links out of the content folder, or not regular files): "
+              f"{', '.join(report.skipped)}")
     if report.unmatched:
         terms = ", ".join(f"{t} ({n})" for t, n in report.unmatched)
         print(f"Frequent terms matching no concept (chunks): {terms}")

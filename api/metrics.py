@@ -38,8 +38,18 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "unmatched"
+OTHER_METHOD = "other"
+
+
 class MetricsMiddleware:
-    """Times every HTTP request under its route template (``/concepts/{concept_id}``)."""
+    """Times every HTTP request under its route template (``/concepts/{concept_id}``).
+
+    Labels stay bounded whatever clients send: a path no route matches is ``unmatched``
+    (``<mount>/*`` inside a mounted app such as the UI), a method outside the standard
+    ones is ``other``.
+    """
 
     def __init__(self, app: ASGIApp, metrics: Metrics):
         self.app = app
@@ -51,6 +61,7 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = {"code": 500}
+        root = scope.get("root_path", "")
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -60,14 +71,16 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or _group(scope["path"])
-            self.metrics.requests.labels(path, scope["method"], str(status["code"])).inc()
-            self.metrics.latency.labels(path, scope["method"]).observe(
-                time.perf_counter() - started)
+            route = _route_label(scope, root)
+            method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
+            self.metrics.requests.labels(route, method, str(status["code"])).inc()
+            self.metrics.latency.labels(route, method).observe(time.perf_counter() - started)
 
 
-def _group(path: str) -> str:
-    """Unrouted paths (UI assets, 404s) grouped by first segment to bound label cardinality."""
-    first = path.strip("/").split("/", 1)[0]
-    return f"/{first}/*" if first else "/"
+def _route_label(scope: Scope, root: str) -> str:
+    """The matched route's template, prefixed by the mount it sits in."""
+    mount = scope.get("root_path", "")[len(root):]
+    template = getattr(scope.get("route"), "path", None)
+    if template is not None:
+        return mount + template
+    return f"{mount}/*" if mount else UNMATCHED

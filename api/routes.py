@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -14,15 +15,18 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 
 from api.answer import AnswerEngine
 from api.followup import Turn
+from api.jobs import JobRunning
 from api.review_llm import design_review
 from api.schemas import MAX_TEXT, AskRequest, AskResponse, Health, ReviewRequest, SearchResponse
 from api.services import Services
 from index import lookups
 from index.store import MODES
+from index.validation import loaded_counts
 
 router = APIRouter()
 VERSION_HEADER = "X-Index-Version"
 """Names the index version a search or answer was computed on (one version per request)."""
+log = logging.getLogger("casegraph")
 
 QueryText = Annotated[str, Query(min_length=1, max_length=MAX_TEXT,
                                  description="Search text (1-1000 characters).",
@@ -40,7 +44,7 @@ def engine(request: Request) -> AnswerEngine:
 
 @router.get("/health", response_model=Health, tags=["service"])
 def health(request: Request) -> Health:
-    """Whether an index is loaded, its counts, model and build time."""
+    """Whether an index is loaded, what it holds (as loaded, not as claimed), model, build time."""
     svc = services(request)
     settings = svc.settings
     if not svc.ready:
@@ -49,10 +53,14 @@ def health(request: Request) -> Health:
                       llm=bool(settings.llm_base_url))
     index = svc.index
     manifest = index.manifest
+    counts = {**manifest.counts, **loaded_counts(index.chunks, index.graph)}
     return Health(status="ok", message=svc.message, model=manifest.model_name,
-                  counts=manifest.counts, built_at=manifest.built_at, version=index.version,
+                  counts=counts, built_at=manifest.built_at, version=index.version,
                   store="postgresql" if settings.store_url else "files",
                   llm=bool(settings.llm_base_url))
+
+
+router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
 
 
 @router.get("/search", response_model=SearchResponse, tags=["search"])
@@ -96,22 +104,26 @@ def _sse(event: str, data: object) -> str:
 
 @router.post("/ask/stream", tags=["answers"], response_class=StreamingResponse,
              responses={200: {"content": {"text/event-stream": {}},
-                              "description": "Events: token*, [reset], citations, done."}})
+                              "description": "Events: token*, [reset], citations, done; or error."}})
 def ask_stream(request: Request, body: AskRequest) -> StreamingResponse:
     """The ``/ask`` answer as server-sent events: ``token``s, ``citations``, then ``done``."""
     index = services(request).index
     events = engine(request).stream(index, body.question, body.k, _turns(body))
 
     def generate() -> Iterator[str]:
-        for event, payload in events:
-            if event == "token":
-                yield _sse("token", {"text": payload})
-            elif event == "reset":
-                yield _sse("reset", {"reason": payload})
-            elif event == "citations":
-                yield _sse("citations", {"citations": [asdict(c) for c in payload]})
-            elif event == "done":
-                yield _sse("done", payload.to_dict())
+        try:
+            for event, payload in events:
+                if event == "token":
+                    yield _sse("token", {"text": payload})
+                elif event == "reset":
+                    yield _sse("reset", {"reason": payload})
+                elif event == "citations":
+                    yield _sse("citations", {"citations": [asdict(c) for c in payload]})
+                elif event == "done":
+                    yield _sse("done", payload.to_dict())
+        except Exception:  # the 200 header is sent: end the stream with an error event
+            log.exception("answer stream failed")
+            yield _sse("error", {"error": "The answer failed on the server; try again."})
 
     return StreamingResponse(generate(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -164,17 +176,35 @@ def graph(request: Request, concept: Annotated[str, Query(min_length=1, max_leng
     return index.graph.neighbourhood(found.id, depth, limit, max_edges)
 
 
+MAX_SOURCE_PATH_BYTES = 1024
+MAX_NAME_BYTES = 255
+
+
 @router.get("/sources/{path:path}", response_class=PlainTextResponse, tags=["sources"])
 def source(request: Request, path: str) -> PlainTextResponse:
-    """The raw markdown of one source file of the content folder."""
-    root = Path(services(request).settings.content_dir).resolve()
-    target = (root / path).resolve()
-    if not target.is_relative_to(root) or ".." in Path(path).parts:
+    """The raw markdown of one source file of the loaded index (paths as search returns them)."""
+    parts = path.split("/")
+    if (any(ch < " " or ch == "\x7f" for ch in path)
+            or len(path.encode()) > MAX_SOURCE_PATH_BYTES
+            or any(len(part.encode()) > MAX_NAME_BYTES for part in parts)):
+        raise HTTPException(400, "path must be a content-relative file name without control "
+                                 f"characters, at most {MAX_SOURCE_PATH_BYTES} bytes and "
+                                 f"{MAX_NAME_BYTES} bytes per name")
+    if ".." in parts or path.startswith("/"):
         raise HTTPException(400, "path must name a file inside the content folder (no '..')")
-    if target.suffix != ".md" or not target.is_file():
-        raise HTTPException(404, f"No markdown source '{path}'. Paths come from search results.")
-    return PlainTextResponse(target.read_text(encoding="utf-8"),
-                             media_type="text/markdown; charset=utf-8")
+    svc = services(request)
+    missing = HTTPException(404, f"No markdown source '{path}'. Paths come from search results.")
+    if path not in svc.index.manifest.content_hashes:
+        raise missing
+    root = Path(svc.settings.content_dir).resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root):
+        raise HTTPException(400, "path must name a file inside the content folder")
+    try:
+        text = target.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise missing from exc
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 
 @router.get("/metrics", include_in_schema=False)
@@ -183,24 +213,40 @@ def metrics(request: Request) -> Response:
     return Response(m.render(), media_type=m.content_type)
 
 
-@router.post("/admin/reindex", tags=["service"])
-def reindex(request: Request,
-            x_api_key: Annotated[str | None, Header()] = None,
-            authorization: Annotated[str | None, Header()] = None) -> dict:
-    """Rebuild the index from the content folder and swap it in; in-flight requests finish
-    on the old one. Needs ``CASEGRAPH_API_KEY`` set, sent as ``X-API-Key`` or a Bearer token."""
-    svc = services(request)
-    expected = svc.settings.api_key
+def _authorize(request: Request, x_api_key: str | None, authorization: str | None) -> None:
+    """Admin routes need ``CASEGRAPH_API_KEY`` set, sent as ``X-API-Key`` or a Bearer token."""
+    expected = services(request).settings.api_key
     if not expected:
         raise HTTPException(403, "Reindexing over HTTP is disabled: set CASEGRAPH_API_KEY.")
     given = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(401, "Missing or wrong API key (send it as X-API-Key).")
+
+
+@router.post("/admin/reindex", status_code=202, tags=["service"])
+def reindex(request: Request,
+            x_api_key: Annotated[str | None, Header()] = None,
+            authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """Start rebuilding the index from the content folder; answers 202 with a job to poll at
+    ``GET /admin/reindex/{job_id}``. The new index is swapped in when it is complete, and
+    in-flight requests finish on the old one. Needs ``CASEGRAPH_API_KEY``."""
+    _authorize(request, x_api_key, authorization)
     try:
-        report = svc.build(progress=False)
-    except RuntimeError as exc:
-        raise HTTPException(409, str(exc)) from exc
-    request.app.state.metrics.set_index_counts(report.manifest.counts)
-    return {"status": "ok", "built_at": report.manifest.built_at,
-            "counts": report.manifest.counts, "embedded": report.embedded,
-            "reused": report.reused}
+        job = request.app.state.jobs.start()
+    except JobRunning as exc:
+        return JSONResponse({"error": str(exc), "job": exc.job.to_dict()}, status_code=409)
+    url = f"/admin/reindex/{job.id}"
+    return JSONResponse({**job.to_dict(), "status_url": url}, status_code=202,
+                        headers={"Location": url})
+
+
+@router.get("/admin/reindex/{job_id}", tags=["service"])
+def reindex_status(request: Request, job_id: str,
+                   x_api_key: Annotated[str | None, Header()] = None,
+                   authorization: Annotated[str | None, Header()] = None) -> dict:
+    """State of a reindex job: running (with its stage), done (with counts) or failed."""
+    _authorize(request, x_api_key, authorization)
+    job = request.app.state.jobs.get(job_id)
+    if job is None:
+        raise HTTPException(404, f"No reindex job '{job_id[:40]}' (the last 20 are kept).")
+    return job.to_dict()

@@ -8,13 +8,28 @@ from pydantic import BaseModel, Field, field_validator
 
 from api.answer_types import Citation
 from api.requirements import MAX_REQUIREMENTS, check_text
+from index.sanitize import first_bad_character
 
 MAX_TEXT = 1000
+
+
+def plain_text(field: str, value: str) -> str:
+    """``value`` unchanged, or a ValueError naming the offending character's position."""
+    at = first_bad_character(value)
+    if at is not None:
+        raise ValueError(f"{field} has an invalid character at position {at} (a lone surrogate "
+                         "or a control character): send plain UTF-8 text")
+    return value
 
 
 class HistoryTurn(BaseModel):
     role: Literal["user", "assistant"]
     content: str = Field(max_length=20_000)
+
+    @field_validator("content")
+    @classmethod
+    def content_is_text(cls, value: str) -> str:
+        return plain_text("content", value)
 
 
 class AskRequest(BaseModel):
@@ -36,7 +51,7 @@ class AskRequest(BaseModel):
             raise ValueError("question must not be empty: ask something about system design")
         if len(value) > MAX_TEXT:
             raise ValueError(f"question is {len(value)} characters; shorten it to at most {MAX_TEXT}")
-        return value
+        return plain_text("question", value)
 
 
 class ReviewRequest(BaseModel):
@@ -51,7 +66,7 @@ class ReviewRequest(BaseModel):
     @field_validator("requirements")
     @classmethod
     def requirements_are_usable(cls, value: str) -> str:
-        return check_text(value)
+        return plain_text("requirements", check_text(value))
 
 
 class SearchResult(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from index.embedder import Embedder, load_embedder
@@ -106,8 +107,10 @@ class Services:
         """Stop the watcher."""
         self._stop.set()
 
-    def build(self, progress: bool = True) -> IngestReport:
-        """Ingest the content folder and swap the new index in (one build at a time)."""
+    def build(self, progress: bool = True,
+              on_stage: Callable[[str], None] | None = None) -> IngestReport:
+        """Ingest the content folder and swap the new index in (one build at a time);
+        ``on_stage`` also receives the build's status lines."""
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("An index build is already running.")
         try:
@@ -116,7 +119,9 @@ class Services:
                 self.message = "The index is being built; try again in a minute."
             report = ingest(self.settings.content_dir, self.backend,
                             embedder_for(self.settings), progress=progress,
-                            on_stage=self._stage)
+                            on_stage=lambda message: self._stage(message, on_stage),
+                            max_file_bytes=self.settings.max_file_bytes,
+                            max_chunks=self.settings.max_chunks)
             self._index = load_index(self.settings, self.backend)
             self.state, self.message = "ready", "Index loaded."
             return report
@@ -127,8 +132,10 @@ class Services:
         finally:
             self._lock.release()
 
-    def _stage(self, message: str) -> None:
+    def _stage(self, message: str, also: Callable[[str], None] | None = None) -> None:
         """Show build progress while no index is served yet."""
+        if also is not None:
+            also(message)
         if self._index is None:
             self.message = f"The index is being built. {message}"
 

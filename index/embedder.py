@@ -13,6 +13,8 @@ from threading import Lock
 
 import numpy as np
 
+from index.sanitize import scrub
+
 
 class QueryBatcher:
     """Encodes concurrent queries together: whatever queued while the previous batch ran
@@ -45,12 +47,22 @@ class QueryBatcher:
                 del self._queue[: self._max_batch]
             try:
                 vectors = self._encode([text for text, _ in batch])
-            except Exception as exc:  # hand the failure to every waiting caller
-                for _, future in batch:
-                    future.set_exception(exc)
+            except Exception as exc:
+                self._one_by_one(batch, exc)
                 continue
             for (_, future), vector in zip(batch, vectors, strict=True):
                 future.set_result(vector)
+
+    def _one_by_one(self, batch: list[tuple[str, Future]], exc: Exception) -> None:
+        """A batch failed: encode its queries alone, so only the query at fault fails."""
+        if len(batch) == 1:
+            batch[0][1].set_exception(exc)
+            return
+        for text, future in batch:
+            try:
+                future.set_result(self._encode([text])[0])
+            except Exception as own:
+                future.set_exception(own)
 
 
 def model_dimension(model_path: str) -> int | None:
@@ -122,7 +134,9 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One query vector, from an LRU cache when the same text was asked before, else
-        encoded in a batch with the queries that arrive alongside it."""
+        encoded in a batch with the queries that arrive alongside it. Characters the
+        tokenizer cannot take (lone surrogates, control characters) are replaced first."""
+        text = scrub(text)
         key = " ".join(text.split()).lower()
         with self._lock:
             hit = self._cache.get(key)

@@ -59,6 +59,13 @@ class LexicalIndex:
         retriever = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
         return cls(retriever, size)
 
+    def shape(self) -> tuple[list[int], int, int]:
+        """Vocabulary ids (the padding token aside), documents indexed, and score columns."""
+        matrix = getattr(self._retriever, "scores", None) or {"num_docs": 0, "indptr": [0]}
+        vocabulary = getattr(self._retriever, "vocab_dict", None) or {}
+        ids = [int(i) for token, i in vocabulary.items() if token != ""]
+        return ids, int(matrix["num_docs"]), len(matrix["indptr"]) - 1
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for ``query`` (zeros when no query term is indexed)."""
         tokens = tokenize([query])[0]

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 60.0
     llm_max_tokens: int = 400
 
+    max_file_bytes: int = Field(1_048_576, ge=1)
+    max_chunks: int = Field(10_000, ge=1)
+
     api_key: str | None = None
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = 64 * 1024

@@ -53,7 +53,9 @@ class Index:
         self.rrf_k = rrf_k
         self.graph: KnowledgeGraph = store.graph()
         self.matcher = ConceptMatcher(self.graph.concepts())
-        self._study_ids, self._chapters = store.facets()
+        studies, self._chapters = store.facets()
+        # a study whose files made no chunks (an empty README) is still a study
+        self._study_ids = studies | {s["id"] for s in self.graph.studies()}
 
     @property
     def manifest(self) -> Manifest:

@@ -66,19 +66,42 @@ def chapter_of(rel: PurePosixPath) -> str:
     return CHAPTERS.get(bare, bare)
 
 
-def markdown_files(content_dir: Path) -> list[Path]:
-    """Every ``*.md`` under ``content_dir``, skipping hidden folders, in a stable order."""
-    return sorted(
-        p for p in content_dir.rglob("*.md")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
-    )
+def markdown_files(content_dir: Path) -> tuple[list[Path], list[str]]:
+    """Every regular ``*.md`` file under ``content_dir`` (hidden folders skipped), in a stable
+    order, and the content-relative names of entries left out because they are not regular
+    files or are links resolving outside the content folder."""
+    root = content_dir.resolve()
+    files: list[Path] = []
+    skipped: list[str] = []
+    for path in sorted(content_dir.rglob("*.md")):
+        rel = path.relative_to(content_dir)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        try:
+            target = path.resolve()
+            usable = target.is_relative_to(root) and target.is_file()
+        except (OSError, RuntimeError):  # a link loop
+            usable = False
+        if usable:
+            files.append(path)
+        else:
+            skipped.append(rel.as_posix())
+    return files, skipped
 
 
-def load_corpus(content_dir: Path) -> list[Study]:
-    """Parse every markdown file and group the files by study."""
+def load_corpus(content_dir: Path, files: list[Path] | None = None,
+                max_file_bytes: int | None = None) -> list[Study]:
+    """Parse every markdown file (``files``, by default all of ``markdown_files``) and group
+    the files by study; a file over ``max_file_bytes`` is an error naming it."""
     studies: dict[str, Study] = {}
-    for file in markdown_files(content_dir):
+    for file in markdown_files(content_dir)[0] if files is None else files:
         rel = PurePosixPath(file.relative_to(content_dir).as_posix())
+        size = file.stat().st_size
+        if max_file_bytes is not None and size > max_file_bytes:
+            raise IngestError(
+                f"{rel}: {size:,} bytes is over the {max_file_bytes:,}-byte limit for one file "
+                "(CASEGRAPH_MAX_FILE_BYTES). Split the file or raise the limit."
+            )
         raw = file.read_bytes()
         try:
             parsed = parse_markdown(raw.decode("utf-8"))

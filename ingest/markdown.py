@@ -10,10 +10,56 @@ from markdown_it import MarkdownIt
 
 _MD = MarkdownIt("commonmark").enable("table")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.S)
+MAX_FRONT_MATTER_CHARS = 16_384
+MAX_FIELD_CHARS = 2_000
+MAX_LIST_ITEMS = 200
 
 
 class FrontMatterError(ValueError):
-    """YAML front matter that does not parse."""
+    """YAML front matter that does not parse, uses aliases, or is over a size cap."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses YAML aliases, so a few bytes cannot expand into gigabytes."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise FrontMatterError(
+                f"YAML aliases are not allowed in front matter (*{event.anchor} at line "
+                f"{event.start_mark.line + 1}); write the value out"
+            )
+        return super().compose_node(parent, index)
+
+
+def _load_front_matter(text: str) -> dict:
+    """The front matter as a dict, within the size caps."""
+    if len(text) > MAX_FRONT_MATTER_CHARS:
+        raise FrontMatterError(
+            f"front matter is {len(text):,} characters; the limit is {MAX_FRONT_MATTER_CHARS:,}"
+        )
+    try:
+        loaded = yaml.load(text, Loader=_NoAliasLoader) or {}
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(f"invalid YAML front matter: {exc}") from exc
+    if not isinstance(loaded, dict):
+        return {}
+    for key, value in loaded.items():
+        _check_field(str(key), value)
+    return loaded
+
+
+def _check_field(key: str, value: object) -> None:
+    """Refuse over-long strings and lists in a front-matter field."""
+    if isinstance(value, list | dict) and len(value) > MAX_LIST_ITEMS:
+        raise FrontMatterError(f"front-matter field '{key}' has {len(value)} items; "
+                               f"the limit is {MAX_LIST_ITEMS}")
+    if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+        raise FrontMatterError(f"front-matter field '{key}' is {len(value):,} characters; "
+                               f"the limit is {MAX_FIELD_CHARS:,}")
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    for item in items:
+        _check_field(key, item)
 
 
 @dataclass
@@ -54,11 +100,7 @@ def parse_markdown(text: str) -> ParsedDocument:
     front: dict = {}
     match = _FRONT_MATTER.match(text)
     if match:
-        try:
-            loaded = yaml.safe_load(match.group(1) or "") or {}
-        except yaml.YAMLError as exc:
-            raise FrontMatterError(f"invalid YAML front matter: {exc}") from exc
-        front = loaded if isinstance(loaded, dict) else {}
+        front = _load_front_matter(match.group(1) or "")
         n = match.group(0).count("\n")
         text = "\n" * n + text[match.end():]
     lines = text.split("\n")

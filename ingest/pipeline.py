@@ -2,6 +2,7 @@
 
 The build is handed to the configured store backend (index files or PostgreSQL), which
 publishes it in one step: a crash at any point leaves the previous version whole and serving.
+The index files admit one build at a time across processes (a lock file beside the link).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +23,10 @@ from index.chunks import Chunk
 from index.concepts import ConceptMatcher
 from index.embedder import Embedder
 from index.manifest import FORMAT_VERSION, Manifest
+from index.settings import Settings
 from index.stores import Backend, Build
-from index.stores.files import FileBackend
-from ingest.corpus import IngestError, Study, load_corpus, make_chunks
+from index.stores.files import BuildLocked, FileBackend
+from ingest.corpus import IngestError, Study, load_corpus, make_chunks, markdown_files
 from ingest.graph_builder import build_graph
 from ingest.triggers import trigger_counts
 from ingest.unmatched import unmatched_terms
@@ -40,18 +43,42 @@ class IngestReport:
     embedded: int
     reused: int
     unmatched: list[tuple[str, int]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+_DEFAULT_LIMITS = {name: Settings.model_fields[name].default
+                   for name in ("max_file_bytes", "max_chunks")}
 
 
 def ingest(content_dir: Path, target: Path | Backend, embedder: Embedder, progress: bool = True,
-           on_stage: Callable[[str], None] | None = None) -> IngestReport:
+           on_stage: Callable[[str], None] | None = None, max_file_bytes: int | None = None,
+           max_chunks: int | None = None) -> IngestReport:
     """Build an index of ``content_dir`` and publish it to ``target`` (an index folder, or
     any store backend) as its new active version.
 
+    One build per index folder at a time (a lock file); a second one fails at once, saying so.
     ``progress`` draws a progress bar; ``on_stage`` receives one-line status updates.
+    ``max_file_bytes`` and ``max_chunks`` default to the settings' defaults.
     """
     backend = FileBackend(target) if isinstance(target, Path) else target
+    try:
+        with _build_lock(backend):
+            return _build(content_dir, backend, embedder, progress, on_stage or (lambda _: None),
+                          max_file_bytes or _DEFAULT_LIMITS["max_file_bytes"],
+                          max_chunks or _DEFAULT_LIMITS["max_chunks"])
+    except BuildLocked as exc:
+        raise IngestError(str(exc)) from exc
+
+
+def _build_lock(backend: Backend) -> AbstractContextManager:
+    """The index files' cross-process build lock (PostgreSQL publishes in one transaction)."""
+    return backend.build_lock() if isinstance(backend, FileBackend) else nullcontext()
+
+
+def _build(content_dir: Path, backend: Backend, embedder: Embedder, progress: bool,
+           stage: Callable[[str], None], max_file_bytes: int, max_chunks: int) -> IngestReport:
+    """The build itself, with the lock held."""
     started = time.perf_counter()
-    stage = on_stage or (lambda _: None)
     stage("Reading the content folder.")
     if not content_dir.is_dir():
         raise IngestError(f"Content folder {content_dir} does not exist")
@@ -60,11 +87,15 @@ def ingest(content_dir: Path, target: Path | Backend, embedder: Embedder, progre
     except VocabularyError as exc:
         raise IngestError(str(exc)) from exc
     matcher = ConceptMatcher(concepts)
-    studies = load_corpus(content_dir)
+    files, skipped = markdown_files(content_dir)
+    if skipped:
+        stage(f"Skipped links and special files: {', '.join(skipped)}.")
+    studies = load_corpus(content_dir, files, max_file_bytes)
     if not studies:
         raise IngestError(f"No markdown files (*.md) under {content_dir}")
     declared = _declared_concepts(studies, matcher)
     chunks = [chunk for s in studies for f in s.files for chunk in make_chunks(s, f)]
+    _check_chunk_count(chunks, max_chunks)
     for chunk in chunks:
         chunk.concepts = matcher.find(" ".join(chunk.heading_path) + "\n" + chunk.text)
     vectors, reused = _embed(chunks, embedder, backend, progress, stage)
@@ -87,10 +118,25 @@ def ingest(content_dir: Path, target: Path | Backend, embedder: Embedder, progre
     )
     manifest.build_seconds = round(time.perf_counter() - started, 2)
     stage("Publishing the new index version.")
-    version = backend.publish(Build(manifest, chunks, vectors, graph))
+    build = Build(manifest, chunks, vectors, graph)
+    files_backend = isinstance(backend, FileBackend)
+    version = backend.publish(build, stage) if files_backend else backend.publish(build)
     unmatched = unmatched_terms(chunks, matcher)
     return IngestReport(backend.describe(), version, manifest, len(chunks) - reused, reused,
-                        unmatched)
+                        unmatched, skipped)
+
+
+def _check_chunk_count(chunks: list[Chunk], max_chunks: int) -> None:
+    """Refuse content that makes more passages than the limit, naming the largest files."""
+    if len(chunks) <= max_chunks:
+        return
+    largest = Counter(c.path for c in chunks).most_common(3)
+    raise IngestError(
+        f"The content makes {len(chunks):,} passages; the limit is {max_chunks:,} "
+        f"(CASEGRAPH_MAX_CHUNKS). Largest: "
+        + ", ".join(f"{path} ({n:,})" for path, n in largest)
+        + ". Split or trim those files, or raise the limit."
+    )
 
 
 def _declared_concepts(studies: list[Study], matcher: ConceptMatcher) -> dict[str, list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -92,6 +93,16 @@ def review_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
 @pytest.fixture(scope="session")
 def review_index(review_settings: Settings, embedder: Embedder) -> Index:
     return load_index(review_settings)
+
+
+def reseal(index_dir: Path) -> None:
+    """Record the current files' checksums in the manifest, as a build that wrote them would."""
+    from index.validation import checksums
+
+    manifest = index_dir / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["checksums"] = checksums(index_dir)
+    manifest.write_text(json.dumps(data))
 
 
 def copy_corpus(tmp_path: Path) -> Path:

@@ -2,30 +2,38 @@
 
 The index path is a symbolic link to a build folder beside it. A build is written to a
 temporary folder, renamed into place, and only then is the link replaced (``os.replace``),
-so a crash at any point leaves the previous index whole and serving. A process loads the
-files read-only into memory, so any number of server processes can share one folder.
+so a crash at any point leaves the previous index whole and serving. A lock file beside the
+link admits one build at a time across processes, and a build only ever removes builds the
+link does not point to. A process loads the files read-only into memory, after checking every
+file (``index/validation.py``), so any number of server processes can share one folder.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from index.chunks import Chunk, read_chunks, write_chunks
-from index.graph import KnowledgeGraph, read_graph, write_graph
+from index.graph import KnowledgeGraph, write_graph
 from index.lexical import LexicalIndex, tokenize
 from index.manifest import MANIFEST_FILE, IndexLoadError, Manifest
 from index.stores import Build, Filters, Ranked
+from index.validation import checksums, load_artifacts, verify_checksums
 from index.vectors import FaissStore
+
+
+class BuildLocked(RuntimeError):
+    """Another process is building this index folder."""
 
 
 class FileStore:
@@ -34,21 +42,9 @@ class FileStore:
     def __init__(self, directory: Path):
         self.version = directory.name
         self.manifest = Manifest.read(directory)
-        try:
-            self._chunks = read_chunks(directory)
-            self._vectors = FaissStore.read(directory)
-            self._lexical = LexicalIndex.read(directory, len(self._chunks))
-            self._graph = KnowledgeGraph(read_graph(directory))
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            raise IndexLoadError(
-                f"The index at {directory} is incomplete or corrupt ({exc}). "
-                "Rebuild it with: casegraph ingest"
-            ) from exc
-        if self._vectors.size != len(self._chunks):
-            raise IndexLoadError(
-                f"The index at {directory} is corrupt: {self._vectors.size} vectors for "
-                f"{len(self._chunks)} chunks. Rebuild it with: casegraph ingest"
-            )
+        found = load_artifacts(directory, self.manifest)
+        self._chunks, self._vectors = found.chunks, found.vectors
+        self._lexical, self._graph = found.lexical, found.graph
         self._by_id = {c.id: c for c in self._chunks}
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
@@ -119,54 +115,92 @@ class FileBackend:
         target = Path(os.path.realpath(self.index_dir))
         return target.name if (target / MANIFEST_FILE).is_file() else None
 
+    @property
+    def lock_path(self) -> Path:
+        """The lock file one build of the index holds at a time, across processes."""
+        return self.index_dir.parent / f".{self.index_dir.name}.lock"
+
     def open(self) -> FileStore:
         return FileStore(Path(os.path.realpath(self.index_dir)))
 
     def cached_vectors(self, model_name: str, dimension: int) -> dict[str, np.ndarray]:
+        """Vectors of the active build if it is intact and used the same model (of any format
+        version: vectors depend only on the model and the text)."""
+        directory = Path(os.path.realpath(self.index_dir))
         try:
-            store = self.open()
-            store.manifest.check_compatible(model_name, dimension)
-        except (IndexLoadError, OSError, ValueError, RuntimeError):
+            manifest = Manifest.read(directory)
+            if (manifest.model_name, manifest.dimension) != (model_name, dimension):
+                return {}
+            if manifest.checksums:  # indexes of format 1 have none; their vectors are still reused
+                verify_checksums(directory, manifest)
+            chunks = read_chunks(directory)
+            vectors = FaissStore.read(directory).vectors()
+        except (IndexLoadError, OSError, ValueError, TypeError, RuntimeError):
             return {}
-        chunks = store.all_chunks()
-        return {c.embed_hash: v for c, v in zip(chunks, store.vectors(), strict=True)
-                if c.embed_hash}
+        if len(chunks) != len(vectors):
+            return {}
+        return {c.embed_hash: v for c, v in zip(chunks, vectors, strict=True) if c.embed_hash}
 
-    def publish(self, build: Build) -> str:
+    @contextmanager
+    def build_lock(self) -> Iterator[None]:
+        """Hold the build lock (or raise BuildLocked at once), clearing what killed builds left."""
+        self.index_dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            lock = FileLock(self.lock_path).acquire(timeout=0)
+        except Timeout as exc:
+            raise BuildLocked(
+                f"Another build of the index {self.index_dir.name} is running (it holds "
+                f"{self.lock_path.name}); try again when it has finished."
+            ) from exc
+        with lock:
+            self._remove_leftovers()
+            yield
+
+    def publish(self, build: Build, on_stage: Callable[[str], None] | None = None) -> str:
+        """Write, seal, link; call with ``build_lock`` held. ``on_stage`` gets each step."""
+        stage = on_stage or (lambda _: None)
         root = self.builds_root
         root.mkdir(parents=True, exist_ok=True)
         tmp = root / f"tmp-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         try:
             write_chunks(tmp, build.chunks)
+            stage("Writing the new build.")
             FaissStore.build(build.vectors, self.hnsw_min_rows).write(tmp)
             LexicalIndex.build([c.embedding_text() for c in build.chunks]).write(tmp)
             write_graph(tmp, build.graph)
+            build.manifest.checksums = checksums(tmp)
             build.manifest.write(tmp)
+            stage("Sealing the new build.")
             final = root / f"build-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
             tmp.rename(final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self._swap_link(final)
-        self._remove_old_builds(keep=final)
+        stage("Linking the new build.")
+        self._swap_link(final, stage)
+        stage("Removing superseded builds.")
+        self._remove_leftovers()
         return final.name
 
-    def _swap_link(self, target: Path) -> None:
+    def _swap_link(self, target: Path, stage: Callable[[str], None]) -> None:
         """Point the index path at ``target`` atomically; a plain directory there is moved aside."""
         index_dir = self.index_dir
         if index_dir.exists() and not index_dir.is_symlink():
             index_dir.rename(self.builds_root / f"previous-{uuid.uuid4().hex[:6]}")
         link = index_dir.parent / f".{index_dir.name}.link-{uuid.uuid4().hex[:6]}"
         os.symlink(os.path.relpath(target, index_dir.parent), link)
+        stage("Swapping the index link.")
         os.replace(link, index_dir)
 
-    def _remove_old_builds(self, keep: Path, stale_tmp_s: float = 3600) -> None:
-        """Drop superseded builds, and temporary folders of ingests that died over an hour ago."""
-        now = time.time()
-        for old in self.builds_root.iterdir():
-            if old == keep or not old.is_dir():
-                continue
-            if not old.name.startswith("tmp-") or now - old.stat().st_mtime > stale_tmp_s:
+    def _remove_leftovers(self) -> None:
+        """With the build lock held: drop every build but the one the link points to, and what
+        interrupted builds left (``tmp-*`` folders, ``.<index>.link-*`` links)."""
+        live = Path(os.path.realpath(self.index_dir))
+        root = self.builds_root
+        for old in root.iterdir() if root.is_dir() else []:
+            if old.name.startswith(("build-", "tmp-", "previous-")) and old.resolve() != live:
                 shutil.rmtree(old, ignore_errors=True)
+        for link in self.index_dir.parent.glob(f".{self.index_dir.name}.link-*"):
+            link.unlink(missing_ok=True)
 

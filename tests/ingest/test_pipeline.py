@@ -88,11 +88,11 @@ def test_mismatched_model_or_format_or_corrupt_index_is_refused(tmp_path, embedd
 
     manifest_path.write_text(original)
     (Path(index_dir) / "vectors.faiss").write_bytes(b"not a faiss index")
-    with pytest.raises(IndexLoadError, match=r"corrupt.*casegraph ingest"):
+    with pytest.raises(IndexLoadError, match=r"vectors.faiss does not match.*casegraph ingest"):
         load_index(make_settings(content, index_dir))
 
     manifest_path.write_text("{ truncated")
-    with pytest.raises(IndexLoadError, match="unreadable"):
+    with pytest.raises(IndexLoadError, match=r"manifest\.json is not readable JSON"):
         load_index(make_settings(content, index_dir))
 
 
@@ -123,4 +123,5 @@ def test_ingest_reports_its_stages(tmp_path, embedder):
     assert stages[0] == "Reading the content folder."
     assert any(s.startswith("Embedding passages: 0/") for s in stages)
     assert "Building the concept graph." in stages
-    assert stages[-1] == "Publishing the new index version."
+    assert "Publishing the new index version." in stages
+    assert stages[-1] == "Removing superseded builds."
