@@ -17,6 +17,8 @@ from fastapi.staticfiles import StaticFiles
 FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_URL = "/docs-assets"
+# ReDoc's bundle shows a logo from its vendor's CDN; pages may load images from here only.
+LOCAL_IMAGES = {"Content-Security-Policy": "img-src 'self' data:"}
 
 
 def install_docs(app: FastAPI) -> None:
@@ -27,16 +29,20 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def swagger() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json", title=title,
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_URL}/swagger-ui.css", swagger_favicon_url="/favicon.ico")
+        page.headers.update(LOCAL_IMAGES)
+        return page
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        return get_redoc_html(openapi_url=app.openapi_url or "/openapi.json", title=title,
+        page = get_redoc_html(openapi_url=app.openapi_url or "/openapi.json", title=title,
                               redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
                               redoc_favicon_url="/favicon.ico", with_google_fonts=False)
+        page.headers.update(LOCAL_IMAGES)
+        return page
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
