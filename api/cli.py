@@ -32,12 +32,13 @@ def _print_json(data: object) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from api.services import backend_for, embedder_for
+    from api.services import embedder_for
+    from index.stores import open_backend
     from ingest.pipeline import ingest
 
     settings = _settings(args)
     started = time.perf_counter()
-    report = ingest(settings.content_dir, backend_for(settings), embedder_for(settings),
+    report = ingest(settings.content_dir, open_backend(settings), embedder_for(settings),
                     progress=not args.quiet, max_file_bytes=settings.max_file_bytes,
                     max_chunks=settings.max_chunks)
     m = report.manifest
@@ -125,9 +126,9 @@ def cmd_concept(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from api.services import backend_for
+    from index.stores import open_backend
 
-    backend = backend_for(_settings(args))
+    backend = open_backend(_settings(args))
     store = backend.open()
     manifest = store.manifest
     data = {"index": backend.describe(), "version": store.version, "model": manifest.model_name,

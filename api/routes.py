@@ -21,7 +21,6 @@ from api.schemas import MAX_TEXT, AskRequest, AskResponse, Health, ReviewRequest
 from api.services import Services
 from index import lookups
 from index.store import MODES
-from index.validation import loaded_counts
 
 router = APIRouter()
 VERSION_HEADER = "X-Index-Version"
@@ -53,7 +52,7 @@ def health(request: Request) -> Health:
                       llm=bool(settings.llm_base_url))
     index = svc.index
     manifest = index.manifest
-    counts = {**manifest.counts, **loaded_counts(index.chunks, index.graph)}
+    counts = {**manifest.counts, **index.loaded_counts}
     return Health(status="ok", message=svc.message, model=manifest.model_name,
                   counts=counts, built_at=manifest.built_at, version=index.version,
                   store="postgresql" if settings.store_url else "files",

@@ -28,13 +28,9 @@ def embedder_for(settings: Settings) -> Embedder:
                          settings.query_cache_size)
 
 
-def backend_for(settings: Settings) -> Backend:
-    return open_backend(settings)
-
-
 def load_index(settings: Settings, backend: Backend | None = None) -> Index:
     """The active version of the configured index."""
-    store = (backend or backend_for(settings)).open()
+    store = (backend or open_backend(settings)).open()
     return Index(store, embedder_for(settings), settings.hybrid_dense_weight, settings.rrf_k)
 
 
@@ -58,7 +54,7 @@ class Services:
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            self._backend = backend_for(self.settings)
+            self._backend = open_backend(self.settings)
         return self._backend
 
     @property

@@ -13,6 +13,7 @@ from index.embedder import Embedder
 from index.graph import KnowledgeGraph
 from index.manifest import Manifest
 from index.stores import Filters, Store
+from index.validation import loaded_counts
 
 MODES = ("hybrid", "dense", "bm25")
 
@@ -135,6 +136,11 @@ class Index:
         n, df = self.store.document_frequencies()
         n = max(n, 1)
         return {t: math.log(1 + n / d) for t, d in df.items()}
+
+    @cached_property
+    def loaded_counts(self) -> dict[str, int]:
+        """Chunks, studies and concepts as loaded (read once per version, for /health)."""
+        return loaded_counts(self.chunks, self.graph)
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         return self.store.chunk(chunk_id)
