@@ -1,4 +1,4 @@
-"""The ``casegraph`` command: ingest, search, concept, stats, ask, review, eval, mcp, serve."""
+"""The ``casegraph`` command: ingest, prepare, search, concept, stats, ask, review, eval, mcp, serve."""
 
 from __future__ import annotations
 
@@ -56,6 +56,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if report.unmatched:
         terms = ", ".join(f"{t} ({n})" for t, n in report.unmatched)
         print(f"Frequent terms matching no concept (chunks): {terms}")
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from index.onnx_model import ensure_onnx, onnx_path
+
+    settings = _settings(args)
+    if settings.embed_backend == "torch":
+        print("CASEGRAPH_EMBED_BACKEND is torch: nothing to prepare.")
+        return 0
+    variant = "int8" if settings.embed_backend == "onnx-int8" else "fp32"
+    folder = Path(settings.model_path)
+    existed = onnx_path(folder, settings.model_cache_dir, variant).is_file()
+    started = time.perf_counter()
+    path = ensure_onnx(folder, settings.model_cache_dir, variant)
+    verb = "Reusing" if existed else f"Exported and checked in {time.perf_counter() - started:.1f}s:"
+    print(f"{verb} {path}")
     return 0
 
 
@@ -264,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("content", nargs="?", help="content folder (default: CASEGRAPH_CONTENT_DIR)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("prepare", help="export the embedding model for ONNX Runtime once "
+                       "(set-up runs it; later commands reuse the file)")
+    p.set_defaults(func=cmd_prepare)
 
     p = with_index(sub.add_parser("search", help="hybrid search; no QUERY reads queries "
                                   "from stdin, one per line, printing JSON lines"))

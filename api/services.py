@@ -25,7 +25,8 @@ log = logging.getLogger("casegraph")
 
 def embedder_for(settings: Settings) -> Embedder:
     return load_embedder(settings.model_path, settings.model_name, settings.embed_batch_size,
-                         settings.query_cache_size)
+                         settings.query_cache_size, settings.embed_backend,
+                         settings.model_cache_dir)
 
 
 def load_index(settings: Settings, backend: Backend | None = None) -> Index:

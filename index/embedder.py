@@ -1,4 +1,5 @@
-"""Sentence-transformers embeddings: loaded once per process, normalized, queries cached."""
+"""Sentence embeddings from one local model (ONNX Runtime or torch): loaded once per process,
+normalized, queries cached and batched."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from concurrent.futures import Future
 from functools import lru_cache
 from pathlib import Path
 from threading import Lock
+from typing import Literal
 
 import numpy as np
 
+from index.onnx_model import OnnxEncoder, ensure_onnx
 from index.sanitize import scrub
 
 
@@ -77,55 +80,73 @@ def model_dimension(model_path: str) -> int | None:
     return None
 
 
+Backend = Literal["torch", "onnx", "onnx-int8"]
+
+
+class TorchEncoder:
+    """The model on sentence-transformers (and torch), as it ships."""
+
+    def __init__(self, model_path: str):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                  convert_to_numpy=True, show_progress_bar=False)
+
+
 class Embedder:
     """Embeds passages and queries with one local sentence-transformers model.
 
-    The model (and torch) load on the first encode, so commands and start-up work that only
-    read an index never pay for them.
+    ``backend`` picks how the model runs: ``onnx`` (ONNX Runtime, the same vectors as torch
+    within float error, without importing torch), ``onnx-int8`` (weights quantized to int8:
+    faster, slightly different vectors, so indexes record it as a model of its own) or
+    ``torch``. The model loads on the first encode, so commands and start-up work that only
+    read an index never pay for it.
     """
 
-    def __init__(self, model_path: str, name: str, batch_size: int = 32, cache_size: int = 2048):
-        self.name = name
+    def __init__(self, model_path: str, name: str, batch_size: int = 32, cache_size: int = 2048,
+                 backend: Backend = "onnx", model_cache_dir: Path = Path(".casegraph/models")):
+        self.name = f"{name}+int8" if backend == "onnx-int8" else name
         self.model_path = model_path
+        self.backend = backend
+        self.model_cache_dir = model_cache_dir
         self.batch_size = batch_size
-        self._model = None
+        self._encoder: TorchEncoder | OnnxEncoder | None = None
         self._load_lock = Lock()
-        declared = model_dimension(model_path)
-        self.dimension = declared if declared is not None else self.model.get_embedding_dimension()
+        self.dimension = model_dimension(model_path) or self.encoder.encode(["x"]).shape[1]
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = Lock()
         self._batcher = QueryBatcher(self.encode)
 
     @property
-    def model(self):
-        """The sentence-transformers model, loaded on first use (once, thread-safe)."""
+    def encoder(self) -> TorchEncoder | OnnxEncoder:
+        """The model, loaded on first use (once, thread-safe)."""
         with self._load_lock:
-            if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                from sentence_transformers import SentenceTransformer
+            if self._encoder is None:
+                self._encoder = self._load()
+            return self._encoder
 
-                self._model = SentenceTransformer(self.model_path, device="cpu",
-                                                  local_files_only=True)
-            return self._model
+    def _load(self) -> TorchEncoder | OnnxEncoder:
+        if self.backend == "torch":
+            return TorchEncoder(self.model_path)
+        folder = Path(self.model_path)
+        variant = "int8" if self.backend == "onnx-int8" else "fp32"
+        return OnnxEncoder(folder, ensure_onnx(folder, self.model_cache_dir, variant))
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None
+        return self._encoder is not None
 
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype="float32")
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.asarray(vectors, dtype="float32")
+        return np.asarray(self.encoder.encode(texts, self.batch_size), dtype="float32")
 
     def clear_cache(self) -> None:
         """Forget cached query vectors (benchmarks measure cold queries with it)."""
@@ -152,6 +173,8 @@ class Embedder:
 
 
 @lru_cache(maxsize=4)
-def load_embedder(model_path: str, name: str, batch_size: int = 32, cache_size: int = 2048) -> Embedder:
+def load_embedder(model_path: str, name: str, batch_size: int = 32, cache_size: int = 2048,
+                  backend: Backend = "onnx",
+                  model_cache_dir: Path = Path(".casegraph/models")) -> Embedder:
     """The process-wide embedder for a model (the model loads once per process)."""
-    return Embedder(model_path, name, batch_size, cache_size)
+    return Embedder(model_path, name, batch_size, cache_size, backend, model_cache_dir)

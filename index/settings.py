@@ -34,6 +34,8 @@ class Settings(BaseSettings):
 
     model_path: str = Field(default_factory=default_model_path)
     model_name: str = "all-MiniLM-L6-v2"
+    embed_backend: Literal["onnx", "onnx-int8", "torch"] = "onnx"
+    model_cache_dir: Path = Path(".casegraph/models")
     embed_batch_size: int = 32
     query_cache_size: int = 2048
 

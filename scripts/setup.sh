@@ -13,3 +13,5 @@ if [ -n "$extras" ]; then
 else
   .venv/bin/python -m pip install --quiet -e .
 fi
+# Export the embedding model for ONNX Runtime once, so commands and servers never import torch.
+.venv/bin/casegraph prepare

@@ -134,3 +134,26 @@ def test_missing_index_and_bad_content_exit_1(tmp_path):
     assert result.returncode == 1 and "casegraph ingest" in result.stderr
     result = run("ingest", str(tmp_path / "nothing-here"), "--index", str(tmp_path / "i"))
     assert result.returncode == 1 and "does not exist" in result.stderr
+
+
+def test_search_and_ask_run_without_torch(built):
+    _, index = built
+    probe = ("import sys\nfrom api.cli import main\n"
+             f"assert main(['search', 'geohash cells', '-k', '2', '--index', {str(index)!r}]) == 0\n"
+             f"assert main(['ask', 'why geohash?', '--index', {str(index)!r}]) == 0\n"
+             "print('torch loaded:', 'torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "torch loaded: False" in result.stdout
+    assert "1. [" in result.stdout and "Sources" in result.stdout
+
+
+def test_prepare_exports_once_then_reuses(tmp_path):
+    env = {"CASEGRAPH_MODEL_CACHE_DIR": str(tmp_path)}
+    first = run("prepare", env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("Exported and checked")
+    assert list(tmp_path.glob("*/model-fp32.onnx"))
+    again = run("prepare", env=env)
+    assert again.stdout.startswith("Reusing")
