@@ -12,6 +12,7 @@ from index.lookups import NotFound, concept_detail
 from index.manifest import IndexLoadError
 from index.settings import Settings
 from index.store import MODES, FilterError, Index
+from index.vector_cache import EMBEDDINGS_FILE, write_vector_cache
 from ingest.corpus import IngestError
 
 EXIT_FAILURE = 1
@@ -38,7 +39,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     started = time.perf_counter()
-    report = ingest(settings.content_dir, open_backend(settings), embedder_for(settings),
+    backend, embedder = open_backend(settings), embedder_for(settings)
+    report = ingest(settings.content_dir, backend, embedder,
                     progress=not args.quiet, max_file_bytes=settings.max_file_bytes,
                     max_chunks=settings.max_chunks)
     m = report.manifest
@@ -56,6 +58,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if report.unmatched:
         terms = ", ".join(f"{t} ({n})" for t, n in report.unmatched)
         print(f"Frequent terms matching no concept (chunks): {terms}")
+    if args.save_embeddings:
+        target = settings.content_dir / EMBEDDINGS_FILE
+        count = write_vector_cache(target, embedder.name,
+                                   backend.cached_vectors(embedder.name, embedder.dimension))
+        print(f"Saved {count} passage vectors to {target}; a fresh build reuses them.")
     return 0
 
 
@@ -280,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_index(sub.add_parser("ingest", help="build the index from a content folder"))
     p.add_argument("content", nargs="?", help="content folder (default: CASEGRAPH_CONTENT_DIR)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--save-embeddings", action="store_true",
+                   help=f"then write every passage vector to CONTENT/{EMBEDDINGS_FILE}, so a "
+                   "fresh clone's first build need not embed them")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("prepare", help="export the embedding model for ONNX Runtime once "

@@ -26,6 +26,7 @@ from index.manifest import FORMAT_VERSION, Manifest
 from index.settings import Settings
 from index.stores import Backend, Build
 from index.stores.files import BuildLocked, FileBackend
+from index.vector_cache import EMBEDDINGS_FILE, read_vector_cache
 from ingest.corpus import IngestError, Study, load_corpus, make_chunks, markdown_files
 from ingest.graph_builder import build_graph
 from ingest.triggers import trigger_counts
@@ -98,7 +99,8 @@ def _build(content_dir: Path, backend: Backend, embedder: Embedder, progress: bo
     _check_chunk_count(chunks, max_chunks)
     for chunk in chunks:
         chunk.concepts = matcher.find(" ".join(chunk.heading_path) + "\n" + chunk.text)
-    vectors, reused = _embed(chunks, embedder, backend, progress, stage)
+    vectors, reused = _embed(chunks, embedder, backend, content_dir / EMBEDDINGS_FILE, progress,
+                             stage)
     stage("Building the concept graph.")
     graph = build_graph(studies, chunks, concepts, declared, matcher)
 
@@ -162,13 +164,15 @@ def _declared_concepts(studies: list[Study], matcher: ConceptMatcher) -> dict[st
     return declared
 
 
-def _embed(chunks: list[Chunk], embedder: Embedder, backend: Backend, progress: bool,
-           stage: Callable[[str], None]) -> tuple[np.ndarray, int]:
-    """Vectors for every chunk, reusing those of the current index for unchanged texts."""
+def _embed(chunks: list[Chunk], embedder: Embedder, backend: Backend, shipped: Path,
+           progress: bool, stage: Callable[[str], None]) -> tuple[np.ndarray, int]:
+    """Vectors for every chunk, reusing those of the current index and those shipped with the
+    content (``embeddings.npz``) for unchanged texts."""
     texts = [c.embedding_text() for c in chunks]
     for chunk, text in zip(chunks, texts, strict=True):
         chunk.embed_hash = hashlib.sha256(f"{embedder.name}\n{text}".encode()).hexdigest()[:24]
-    cache = backend.cached_vectors(embedder.name, embedder.dimension)
+    cache = read_vector_cache(shipped, embedder.name, embedder.dimension)
+    cache.update(backend.cached_vectors(embedder.name, embedder.dimension))
     missing = [i for i, c in enumerate(chunks) if c.embed_hash not in cache]
     vectors = np.zeros((len(chunks), embedder.dimension), dtype="float32")
     for i, c in enumerate(chunks):

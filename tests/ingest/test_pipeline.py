@@ -3,11 +3,13 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from api.services import load_index
 from index.manifest import IndexLoadError, Manifest
 from index.stores import files
+from index.vector_cache import EMBEDDINGS_FILE, read_vector_cache, write_vector_cache
 from ingest.corpus import IngestError
 from ingest.pipeline import ingest
 from tests.conftest import copy_corpus, make_settings
@@ -125,3 +127,30 @@ def test_ingest_reports_its_stages(tmp_path, embedder):
     assert "Building the concept graph." in stages
     assert "Publishing the new index version." in stages
     assert stages[-1] == "Removing superseded builds."
+
+
+def test_shipped_embeddings_spare_a_fresh_build_its_embedding(tmp_path, embedder):
+    content = copy_corpus(tmp_path)
+    first = ingest(content, tmp_path / "first", embedder, progress=False)
+    cached = files.FileBackend(tmp_path / "first").cached_vectors(embedder.name,
+                                                                  embedder.dimension)
+    assert write_vector_cache(content / EMBEDDINGS_FILE, embedder.name, cached) == len(cached)
+
+    fresh = ingest(content, tmp_path / "fresh", embedder, progress=False)
+    assert fresh.embedded == 0 and fresh.reused == first.manifest.counts["chunks"]
+    assert load_index(make_settings(content, tmp_path / "fresh")).search("hash ring")
+
+    readme = content / "case-studies/kv-cache/README.md"
+    readme.write_text(readme.read_text() + "\n\nA new closing paragraph about eviction.\n")
+    edited = ingest(content, tmp_path / "edited", embedder, progress=False)
+    assert 0 < edited.embedded < 4
+
+
+def test_unusable_shipped_embeddings_are_ignored(tmp_path, embedder):
+    content = copy_corpus(tmp_path)
+    (content / EMBEDDINGS_FILE).write_bytes(b"not a zip file")
+    report = ingest(content, tmp_path / "index", embedder, progress=False)
+    assert report.embedded == report.manifest.counts["chunks"]
+    write_vector_cache(content / EMBEDDINGS_FILE, "another-model",
+                       {"abc": np.ones(embedder.dimension, dtype="float32")})
+    assert read_vector_cache(content / EMBEDDINGS_FILE, embedder.name, embedder.dimension) == {}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from api.answer import AnswerEngine
 from api.services import load_index
 from index.settings import Settings
-from ingest.pipeline import ingest
+from index.vector_cache import EMBEDDINGS_FILE
+from ingest.pipeline import IngestReport, ingest
 from tests.conftest import REPO, make_settings
 
 CONTENT = REPO / "content"
@@ -16,11 +19,24 @@ pytestmark = pytest.mark.skipif(not (CONTENT / "case-studies").is_dir(),
 
 
 @pytest.fixture(scope="module")
-def real_index(tmp_path_factory, embedder):
+def real_build(tmp_path_factory, embedder) -> tuple[IngestReport, Path]:
     index_dir = tmp_path_factory.mktemp("real") / "index"
     report = ingest(CONTENT, index_dir, embedder, progress=False)
     assert report.manifest.counts["chunks"] > 0
-    return load_index(make_settings(CONTENT, index_dir))
+    return report, index_dir
+
+
+@pytest.fixture(scope="module")
+def real_index(real_build):
+    return load_index(make_settings(CONTENT, real_build[1]))
+
+
+def test_shipped_embeddings_cover_the_corpus(real_build):
+    """A fresh clone's first build embeds nothing: content/embeddings.npz has every passage
+    (after editing content, refresh it with `casegraph ingest content --save-embeddings`)."""
+    report, _ = real_build
+    assert report.embedded == 0, f"{report.embedded} passages are missing from {EMBEDDINGS_FILE}"
+    assert report.reused == report.manifest.counts["chunks"]
 
 
 def test_every_study_has_its_chapters_and_declared_concepts(real_index):
