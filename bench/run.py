@@ -41,6 +41,7 @@ CLI = str(Path(sys.executable).with_name("casegraph"))
 
 def machine() -> dict:
     import faiss
+    import onnxruntime
     import sentence_transformers
     import torch
 
@@ -54,7 +55,8 @@ def machine() -> dict:
             "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
             "os": platform.platform(), "python": platform.python_version(),
             "torch": torch.__version__, "sentence_transformers": sentence_transformers.__version__,
-            "faiss": faiss.__version__}
+            "faiss": faiss.__version__, "onnxruntime": onnxruntime.__version__,
+            "embed_backend": Settings().embed_backend}
 
 
 def pct(values: list[float], p: float) -> float:
