@@ -32,7 +32,8 @@ def embedder_for(settings: Settings) -> Embedder:
 def load_index(settings: Settings, backend: Backend | None = None) -> Index:
     """The active version of the configured index."""
     store = (backend or open_backend(settings)).open()
-    return Index(store, embedder_for(settings), settings.hybrid_dense_weight, settings.rrf_k)
+    return Index(store, embedder_for(settings), settings.hybrid_dense_weight, settings.rrf_k,
+                 settings.fusion_pool)
 
 
 class IndexNotReady(RuntimeError):

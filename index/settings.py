@@ -41,6 +41,7 @@ class Settings(BaseSettings):
 
     hybrid_dense_weight: float = 0.5
     rrf_k: int = 60
+    fusion_pool: int = Field(1000, ge=10, le=10_000)
 
     min_answer_score: float = 0.42
     min_answer_score_with_concept: float = 0.25

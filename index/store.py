@@ -46,12 +46,13 @@ class Index:
     """One version of the index: hybrid search, filters and look-ups over a ``Store``."""
 
     def __init__(self, store: Store, embedder: Embedder, dense_weight: float = 0.5,
-                 rrf_k: int = 60):
+                 rrf_k: int = 60, fusion_pool: int = 1000):
         store.manifest.check_compatible(embedder.name, embedder.dimension)
         self.store = store
         self.embedder = embedder
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
+        self.fusion_pool = fusion_pool
         self.graph: KnowledgeGraph = store.graph()
         self.matcher = ConceptMatcher(self.graph.concepts())
         studies, self._chapters = store.facets()
@@ -97,12 +98,13 @@ class Index:
 
     def search(self, query: str, k: int = 10, study: str | None = None,
                chapter: str | None = None, concept: str | None = None,
-               mode: str = "hybrid", pool: int = 100) -> list[Hit]:
-        """Top ``k`` chunks for ``query``: BM25 and dense rankings fused by weighted RRF."""
+               mode: str = "hybrid", pool: int | None = None) -> list[Hit]:
+        """Top ``k`` chunks for ``query``: BM25 and dense rankings fused by weighted RRF over
+        the top ``pool`` of each (default: the index's fusion pool)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         filters = self.filters(study, chapter, concept)
-        pool = max(pool, k)
+        pool = max(pool or self.fusion_pool, k)
         dense: dict[int, tuple[int, float]] = {}
         lexical: dict[int, tuple[int, float]] = {}
         if mode in ("hybrid", "dense"):

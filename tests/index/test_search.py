@@ -51,3 +51,15 @@ def test_results_carry_the_public_fields(fixture_index):
     result = fixture_index.search("token of the ring", k=1)[0].to_result()
     assert set(result) == {"chunk_id", "score", "path", "start_line", "end_line", "study",
                            "study_title", "chapter", "heading", "text", "concepts"}
+
+
+def test_fusion_reads_the_configured_pool_of_each_ranking(fixture_settings):
+    from api.services import load_index
+
+    narrow = load_index(fixture_settings.model_copy(update={"fusion_pool": 10}))
+    assert narrow.fusion_pool == 10
+    wide = load_index(fixture_settings)
+    assert wide.fusion_pool == 1000
+    query = "replication lag and failover"
+    assert [h.chunk.id for h in wide.search(query, k=5)] == \
+        [h.chunk.id for h in narrow.search(query, k=5, pool=1000)]
