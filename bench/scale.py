@@ -1,11 +1,14 @@
 """Scale curve of the two stores: publish time, size, memory, search latency, ANN recall.
 
     .venv/bin/python bench/scale.py [--sizes 1000 10000 100000] [--stores files postgres]
+        [--faiss-sizes 3000 30000] [--index DIR] [--no-replicas] [--database-url URL]
 
 Larger corpora are generated from the real one (see ``grow``): every real chunk, then copies
 whose text is the chunk's sentences reshuffled with a sentence of another chunk, and whose
 vector is the real embedding mixed with that chunk's and Gaussian noise. PostgreSQL runs in a
 pgserver (PostgreSQL 18 + pgvector 0.8) in a temporary folder unless --database-url is given.
+Also measures the model's embedding rate, FAISS flat vs HNSW (latency, recall@10 against
+exact, several efSearch), and one vs two server processes on PostgreSQL at concurrency 16.
 Writes bench/results/scale-<UTC time>.json.
 """
 
@@ -18,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.evaluation import load_questions  # noqa: E402
 from api.services import embedder_for  # noqa: E402
-from bench.run import CLI, _peak_rss_mb, free_port, load, machine, pct, timed  # noqa: E402
+from bench.run import CLI, _peak_rss_mb, free_port, load, machine, pct, timed, unique  # noqa: E402
 from index.chunks import Chunk  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from index.store import Index  # noqa: E402
@@ -99,9 +104,9 @@ def recall_at_10(vectors: np.ndarray, queries: np.ndarray, search) -> float:
     return round(float(np.mean(hits)), 4)
 
 
-def serve_and_load(env: dict[str, str], questions: list[str], concurrency: int, requests: int,
-                   workers: int = 1) -> dict:
-    """Start ``casegraph serve``; closed-loop /search load; its peak memory."""
+@contextmanager
+def serving(env: dict[str, str], workers: int = 1) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A ``casegraph serve`` process on a free port, ready (``/health`` ok); its URL and process."""
     port = free_port()
     proc = subprocess.Popen([CLI, "serve", "--port", str(port), "--workers", str(workers)],
                             env={**os.environ, **env}, stdout=subprocess.DEVNULL,
@@ -118,14 +123,26 @@ def serve_and_load(env: dict[str, str], questions: list[str], concurrency: int, 
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("server did not start")
             time.sleep(0.2)
-        payloads = [{"q": q, "k": 10} for q in questions]
-        load(f"{base}/search", "GET", payloads, concurrency, len(payloads), 120)  # warm caches
-        result = load(f"{base}/search", "GET", payloads, concurrency, requests, 60)
-        procs = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-        result["peak_rss_mb"] = round(sum(_peak_rss_mb(p.pid) for p in procs), 1)
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+def tree_peak_rss_mb(proc: subprocess.Popen) -> float:
+    """Sum of the peak RSS of a server process and its children (uvicorn workers)."""
+    procs = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    return round(sum(_peak_rss_mb(p.pid) for p in procs), 1)
+
+
+def serve_and_load(env: dict[str, str], questions: list[str], concurrency: int,
+                   requests: int) -> dict:
+    """/search at ``concurrency`` over a warmed query cache (times the store, not the model)."""
+    with serving(env) as (base, proc):
+        payloads = [{"q": q, "k": 10} for q in questions]
+        load(f"{base}/search", "GET", payloads, concurrency, len(payloads), 120)  # warm caches
+        result = load(f"{base}/search", "GET", payloads, concurrency, requests, 60)
+        result["peak_rss_mb"] = tree_peak_rss_mb(proc)
     return result
 
 
@@ -156,33 +173,73 @@ def measure(store_name: str, build: Build, settings: Settings, questions: list[s
     env = {"CASEGRAPH_INDEX_DIR": str(settings.index_dir),
            "CASEGRAPH_STORE_URL": settings.store_url or ""}
     http = serve_and_load(env, questions, 8, 400)
+    lexical = {}
+    if store_name == "postgres":
+        for mode in ("bm25", "ts_rank"):
+            backend.lexical_mode = mode
+            store = backend.open()
+            times = timed(lambda q, s=store: s.lexical(q, 100, Filters()), questions * 2)
+            lexical[mode] = {"p50_ms": pct(times, 50), "p99_ms": pct(times, 99)}
+        backend.lexical_mode = settings.pg_lexical
+    else:
+        times = timed(lambda q: index.store.lexical(q, 100, Filters()), questions * 2)
+        lexical["bm25s"] = {"p50_ms": pct(times, 50), "p99_ms": pct(times, 99)}
     return {"store": store_name, "chunks": size, "publish_s": round(publish_s, 2),
             "size_mb": size_mb, "load_rss_mb": loaded_mb,
             "search_p50_ms": pct(hybrid, 50), "search_p99_ms": pct(hybrid, 99),
             "filtered_p50_ms": pct(filtered, 50), "filtered_p99_ms": pct(filtered, 99),
             "dense_recall@10_vs_exact": dense_recall,
             "faiss_hnsw": getattr(getattr(index.store, "_vectors", None), "approximate", None),
-            "http_c8": http}
+            "lexical_top100": lexical, "http_c8": http}
 
 
-def faiss_hnsw_curve(build: Build, query_vectors: np.ndarray) -> dict:
-    """FAISS exact vs HNSW at this size: build time, query time, recall@10."""
+def faiss_hnsw_curve(vectors: np.ndarray, query_vectors: np.ndarray) -> dict:
+    """FAISS exact vs HNSW at this size: build time, top-100 query time (the fusion pool),
+    recall@10 against exact, for a few HNSW candidate list lengths (efSearch)."""
     started = time.perf_counter()
-    hnsw = FaissStore.build(build.vectors, hnsw_min_rows=1)
+    hnsw = FaissStore.build(vectors, hnsw_min_rows=1)
     build_s = time.perf_counter() - started
-    flat = FaissStore.build(build.vectors)
-    t_flat = timed(lambda q: flat.search(q, 100), query_vectors)
-    t_hnsw = timed(lambda q: hnsw.search(q, 100), query_vectors)
-    return {"chunks": len(build.chunks), "hnsw_build_s": round(build_s, 2),
-            "flat_p50_ms": pct(t_flat, 50), "hnsw_p50_ms": pct(t_hnsw, 50),
-            "hnsw_recall@10": recall_at_10(build.vectors, query_vectors,
-                                           lambda q: hnsw.search(q, 10)[0].tolist())}
+    flat = FaissStore.build(vectors)
+    t_flat = timed(lambda q: flat.search(q, 100), list(query_vectors) * 3)
+    out = {"chunks": len(vectors), "hnsw_build_s": round(build_s, 2),
+           "flat_p50_ms": pct(t_flat, 50), "flat_p99_ms": pct(t_flat, 99), "hnsw": []}
+    for ef in (128, 256, 512, 1024):
+        t_hnsw = timed(lambda q, ef=ef: hnsw.search(q, 100, ef_search=ef), list(query_vectors) * 3)
+        out["hnsw"].append({"ef_search": ef, "p50_ms": pct(t_hnsw, 50),
+                            "p99_ms": pct(t_hnsw, 99),
+                            "recall@10": recall_at_10(
+                                vectors, query_vectors,
+                                lambda q, ef=ef: hnsw.search(q, 10, ef_search=ef)[0].tolist())})
+    return out
 
 
-def replicas(settings: Settings, pg_url: str, questions: list[str]) -> list[dict]:
-    """One vs two server processes on PostgreSQL, /search at concurrency 16."""
+def embedding_rate(embedder, chunks: list[Chunk], count: int = 128) -> dict:
+    """Passages per second the real model embeds (batched as ingest does)."""
+    texts = [c.embedding_text() for c in chunks[:count]]
+    started = time.perf_counter()
+    embedder.encode(texts)
+    seconds = time.perf_counter() - started
+    return {"passages": len(texts), "seconds": round(seconds, 2),
+            "passages_per_s": round(len(texts) / seconds, 1)}
+
+
+def replicas(settings: Settings, pg_url: str, build: Build, questions: list[str],
+             requests: int = 600) -> list[dict]:
+    """One vs two server processes (``serve --workers``) on PostgreSQL holding ``build``:
+    /search and /ask at concurrency 16, every request a distinct question (no cache hits)."""
+    open_backend(settings.model_copy(update={"store_url": pg_url})).publish(build)
     env = {"CASEGRAPH_STORE_URL": pg_url, "CASEGRAPH_INDEX_DIR": str(settings.index_dir)}
-    return [{"workers": w, **serve_and_load(env, questions, 16, 800, workers=w)} for w in (1, 2)]
+    out = []
+    for workers in (1, 2):
+        with serving(env, workers) as (base, proc):
+            load(f"{base}/search", "GET", unique(questions, 64, 0, "q"), 16, 64, 60)  # warm-up
+            search = load(f"{base}/search", "GET", unique(questions, requests, workers, "q"),
+                          16, requests, 90)
+            ask = load(f"{base}/ask", "POST", unique(questions, requests, workers, "question"),
+                       16, requests, 90)
+            out.append({"workers": workers, "search": search, "ask": ask,
+                        "peak_rss_mb": tree_peak_rss_mb(proc)})
+    return out
 
 
 def main() -> None:
@@ -191,6 +248,12 @@ def main() -> None:
     ap.add_argument("--questions", default=str(ROOT / "bench" / "questions.jsonl"))
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--stores", nargs="+", default=["files", "postgres"])
+    ap.add_argument("--faiss-sizes", type=int, nargs="*", default=[3000, 30000],
+                    help="extra sizes for the FAISS flat vs HNSW curve only")
+    ap.add_argument("--index", help="an index of --content to grow from (built or refreshed "
+                    "there; default: a temporary folder)")
+    ap.add_argument("--no-replicas", dest="replicas", action="store_false",
+                    help="skip one vs two server processes on PostgreSQL")
     ap.add_argument("--database-url", help="an empty PostgreSQL database (default: pgserver)")
     args = ap.parse_args()
     questions = [q.question for q in load_questions(Path(args.questions))]
@@ -207,24 +270,28 @@ def main() -> None:
 
             server = pgserver.get_server(tmp / "pgdata", cleanup_mode="stop")
             pg_url = server.get_uri()
-        settings = Settings(content_dir=Path(args.content), index_dir=tmp / "base",
+        settings = Settings(content_dir=Path(args.content),
+                            index_dir=Path(args.index) if args.index else tmp / "base",
                             store_poll_s=0)
         embedder = embedder_for(settings)
         ingest(settings.content_dir, FileBackend(settings.index_dir), embedder, progress=False)
         base_store = FileBackend(settings.index_dir).open()
         base = Index(base_store, embedder)
         vectors = base_store.vectors()
+        report["embedding"] = embedding_rate(embedder, base_store.all_chunks())
+        print(json.dumps(report["embedding"]), flush=True)
         query_vectors = embedder.encode(questions)
-        for size in args.sizes:
+        for size in sorted(set(args.sizes) | set(args.faiss_sizes)):
             build = grow(base, vectors, size)
-            report["faiss"].append(faiss_hnsw_curve(build, query_vectors))
+            report["faiss"].append(faiss_hnsw_curve(build.vectors, query_vectors))
             print(json.dumps(report["faiss"][-1]), flush=True)
-            for store in args.stores:
+            for store in args.stores if size in args.sizes else []:
                 row = measure(store, build, settings, questions, query_vectors, tmp, pg_url)
                 report["rows"].append(row)
                 print(json.dumps(row), flush=True)
-        if "postgres" in args.stores:
-            report["replicas"] = replicas(settings, pg_url, questions)
+        if "postgres" in args.stores and args.replicas:
+            real = grow(base, vectors, len(vectors))
+            report["replicas"] = replicas(settings, pg_url, real, questions)
             print(json.dumps(report["replicas"]), flush=True)
         if server is not None:
             server.cleanup()

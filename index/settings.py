@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     store_grace_s: float = 600.0
     store_pool_size: int = 8
     pg_lexical: Literal["bm25", "ts_rank"] = "bm25"
-    faiss_hnsw_min_rows: int = 50_000
+    faiss_hnsw_min_rows: int = 20_000
 
     model_path: str = Field(default_factory=default_model_path)
     model_name: str = "all-MiniLM-L6-v2"

@@ -10,9 +10,9 @@ import numpy as np
 VECTORS_FILE = "vectors.faiss"
 
 
-HNSW_NEIGHBOURS = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+HNSW_NEIGHBOURS = 48
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 512
 
 
 class FaissStore:
@@ -60,16 +60,18 @@ class FaissStore:
         return self._index.reconstruct_n(0, self.size)
 
     def search(
-        self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None,
+        ef_search: int = HNSW_EF_SEARCH,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Row ids and inner-product scores of the ``k`` nearest rows, among ``allowed`` ids."""
+        """Row ids and inner-product scores of the ``k`` nearest rows, among ``allowed`` ids;
+        ``ef_search`` is the HNSW candidate list length (ignored by the exact index)."""
         query = np.ascontiguousarray(vector.reshape(1, -1), dtype="float32")
         k = min(k, self.size if allowed is None else len(allowed))
         if k <= 0:
             return np.zeros(0, dtype="int64"), np.zeros(0, dtype="float32")
         selector = None if allowed is None else faiss.IDSelectorBatch(allowed.astype("int64"))
         if self.approximate:
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(ef_search, k))
         else:
             params = faiss.SearchParameters(sel=selector) if selector is not None else None
         scores, ids = self._index.search(query, k, params=params)

@@ -1,7 +1,7 @@
 """The PostgreSQL store: pgvector (HNSW), full-text and BM25 tables, the graph in plain tables.
 
 Every published version gets its own tables (``casegraph_v<N>_chunks``, ``_mentions``,
-``_lexicon``, ``_nodes``, ``_edges``), written in one transaction that also flips the single
+``_lexicon``, ``_postings``, ``_nodes``, ``_edges``), written in one transaction that also flips the single
 row of ``casegraph_active``. Servers poll that row and open the new version; a store object
 stays pinned to its version, so a request finishes on the version it started with. Versions
 retired more than ``CASEGRAPH_STORE_GRACE_S`` seconds ago are dropped by the next publish.
@@ -64,7 +64,6 @@ CREATE TABLE {chunks} (
     concepts jsonb NOT NULL,
     embed_hash text NOT NULL,
     embedding vector({dimension}) NOT NULL,
-    terms jsonb NOT NULL,
     doc_len integer NOT NULL,
     tsv tsvector GENERATED ALWAYS AS (
         to_tsvector('english'::regconfig, study_title || ' ' || heading || ' ' || text)
@@ -73,6 +72,8 @@ CREATE TABLE {chunks} (
 CREATE TABLE {mentions} (concept text NOT NULL, chunk_row integer NOT NULL,
                          PRIMARY KEY (concept, chunk_row));
 CREATE TABLE {lexicon} (term text PRIMARY KEY, df integer NOT NULL);
+CREATE TABLE {postings} (term text NOT NULL, chunk_row integer NOT NULL, tf real NOT NULL,
+                         doc_len integer NOT NULL);
 CREATE TABLE {nodes} (pos integer PRIMARY KEY, node text NOT NULL, attrs jsonb NOT NULL);
 CREATE TABLE {edges} (pos integer PRIMARY KEY, src text NOT NULL, dst text NOT NULL,
                       key jsonb NOT NULL, attrs jsonb NOT NULL);
@@ -81,16 +82,16 @@ CREATE TABLE {edges} (pos integer PRIMARY KEY, src text NOT NULL, dst text NOT N
 VERSION_INDEXES = """
 CREATE INDEX ON {chunks} USING hnsw (embedding vector_ip_ops);
 CREATE INDEX ON {chunks} USING gin (tsv);
-CREATE INDEX ON {chunks} USING gin (terms);
+CREATE INDEX ON {postings} (term) INCLUDE (chunk_row, tf, doc_len);
 CREATE INDEX ON {chunks} (study);
 CREATE INDEX ON {chunks} (chapter);
 """
 
 CHUNK_COLUMNS = ("chunk_row", "id", "path", "start_line", "end_line", "heading_path", "heading",
                  "study", "study_title", "chapter", "text", "concepts", "embed_hash",
-                 "embedding", "terms", "doc_len")
+                 "embedding", "doc_len")
 CHUNK_TYPES = ("int4", "text", "text", "int4", "int4", "jsonb", "text", "text", "text", "text",
-               "text", "jsonb", "text", "vector", "jsonb", "int4")
+               "text", "jsonb", "text", "vector", "int4")
 READ_COLUMNS = sql.SQL(
     "chunk_row, id, path, start_line, end_line, heading_path, study, study_title, chapter, text, "
     "concepts, embed_hash"
@@ -99,16 +100,16 @@ READ_COLUMNS = sql.SQL(
 BM25_QUERY = """
 WITH q AS (SELECT term, count(*) AS times FROM unnest(%(tokens)s::text[]) AS t(term)
            GROUP BY term),
-     w AS (SELECT q.term, q.times * ln(1 + (%(n)s - l.df + 0.5) / (l.df + 0.5)) AS idf
+     w AS (SELECT q.term,
+                  q.times * ln(1 + (%(n)s::float8 - l.df + 0.5) / (l.df + 0.5)) AS idf
            FROM q JOIN {lexicon} AS l USING (term))
-SELECT c.chunk_row, sum(w.idf * f.tf / (f.tf + %(k1)s * (1 - %(b)s + %(b)s * c.doc_len / %(avgdl)s)))
+SELECT p.chunk_row,
+       sum(w.idf * p.tf / (p.tf + %(k1)s::float8
+                           * (1 - %(b)s::float8 + %(b)s::float8 * p.doc_len / %(avgdl)s::float8)))
        AS score
-FROM {chunks} AS c
-JOIN w ON c.terms ? w.term
-CROSS JOIN LATERAL (SELECT (c.terms ->> w.term)::float8 AS tf) AS f
-WHERE c.terms ?| %(tokens)s::text[] {where}
-GROUP BY c.chunk_row
-ORDER BY score DESC, c.chunk_row
+FROM w JOIN {postings} AS p USING (term) {join}
+GROUP BY p.chunk_row
+ORDER BY score DESC, p.chunk_row
 LIMIT %(k)s
 """
 
@@ -125,7 +126,7 @@ LIMIT %(k)s
 
 def _tables(version: int) -> dict[str, sql.Identifier]:
     return {name: sql.Identifier(f"casegraph_v{version}_{name}")
-            for name in ("chunks", "mentions", "lexicon", "nodes", "edges")}
+            for name in ("chunks", "mentions", "lexicon", "postings", "nodes", "edges")}
 
 
 def _configure(conn: psycopg.Connection) -> None:
@@ -189,7 +190,9 @@ class PostgresStore:
             tokens = tokenize([query])[0]
             if not tokens:
                 return []
-            statement = sql.SQL(BM25_QUERY).format(chunks=self._t["chunks"], where=where,
+            join = (sql.SQL("JOIN {chunks} AS c ON c.chunk_row = p.chunk_row WHERE true ")
+                    .format(chunks=self._t["chunks"]) + where) if filters else sql.SQL("")
+            statement = sql.SQL(BM25_QUERY).format(postings=self._t["postings"], join=join,
                                                    lexicon=self._t["lexicon"])
             params |= {"tokens": tokens, "n": self._n, "k1": BM25_K1, "b": BM25_B,
                        "avgdl": self._avgdl, "k": k}
@@ -305,6 +308,14 @@ class PostgresBackend:
                 f"{self.describe()}. Build one with: casegraph ingest"
             )
         number, manifest, n_chunks, avgdl = found
+        with self.pool.connection() as conn:
+            postings = conn.execute("SELECT to_regclass(%s)",
+                                    (f"casegraph_v{number}_postings",)).fetchone()[0]
+        if postings is None:
+            raise IndexLoadError(
+                f"Index version {number} in {self.describe()} was written by an older casegraph "
+                "(it has no BM25 postings table). Re-ingest: casegraph ingest"
+            )
         return PostgresStore(self.pool, number, manifest, n_chunks, avgdl, self.lexical_mode)
 
     def cached_vectors(self, model_name: str, dimension: int) -> dict[str, np.ndarray]:
@@ -334,7 +345,7 @@ class PostgresBackend:
             t = _tables(version)
             conn.execute(sql.SQL(VERSION_TABLES).format(dimension=sql.Literal(
                 build.manifest.dimension), **t))
-            _copy_chunks(conn, t["chunks"], build, counts, lengths)
+            _copy_chunks(conn, t["chunks"], build, lengths)
             _copy_rows(conn, t["mentions"], ("concept", "chunk_row"), ("text", "int4"),
                        {(cid, row) for row, c in enumerate(build.chunks) for cid in c.concepts})
             df: dict[str, int] = {}
@@ -342,6 +353,10 @@ class PostgresBackend:
                 for term in tc:
                     df[term] = df.get(term, 0) + 1
             _copy_rows(conn, t["lexicon"], ("term", "df"), ("text", "int4"), df.items())
+            _copy_rows(conn, t["postings"], ("term", "chunk_row", "tf", "doc_len"),
+                       ("text", "int4", "float4", "int4"),
+                       ((term, row, tf, length) for row, (tc, length)
+                        in enumerate(zip(counts, lengths, strict=True)) for term, tf in tc.items()))
             _copy_rows(conn, t["nodes"], ("pos", "node", "attrs"), ("int4", "text", "jsonb"),
                        ((i, n, Jsonb(d)) for i, (n, d) in enumerate(build.graph.nodes(data=True))))
             _copy_rows(conn, t["edges"], ("pos", "src", "dst", "key", "attrs"),
@@ -374,13 +389,13 @@ class PostgresBackend:
 
 
 def _copy_chunks(conn: psycopg.Connection, table: sql.Identifier, build: Build,
-                 counts: list[dict[str, int]], lengths: list[int]) -> None:
+                 lengths: list[int]) -> None:
     rows = (
         (row, c.id, c.path, c.start_line, c.end_line, Jsonb(c.heading_path), c.heading, c.study,
          c.study_title, c.chapter, c.text, Jsonb(c.concepts), c.embed_hash,
-         np.asarray(vector, dtype="float32"), Jsonb(tc), length)
-        for row, (c, vector, tc, length) in enumerate(
-            zip(build.chunks, build.vectors, counts, lengths, strict=True))
+         np.asarray(vector, dtype="float32"), length)
+        for row, (c, vector, length) in enumerate(
+            zip(build.chunks, build.vectors, lengths, strict=True))
     )
     _copy_rows(conn, table, CHUNK_COLUMNS, CHUNK_TYPES, rows)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from api.answer import AnswerEngine
@@ -9,7 +11,7 @@ from api.services import load_index
 from index import lookups
 from index.settings import Settings
 from index.store import FilterError, Index
-from index.stores import open_backend
+from index.stores import Build, Filters, open_backend
 from index.stores.postgres import PostgresBackend
 from ingest.pipeline import ingest
 from tests.conftest import fresh_database
@@ -139,3 +141,20 @@ def test_unreachable_database_is_a_clear_error(fixture_settings):
 def test_store_url_of_another_kind_is_refused(fixture_settings):
     with pytest.raises(ValueError, match="postgresql://"):
         open_backend(fixture_settings.model_copy(update={"store_url": "mysql://x/y"}))
+
+
+def test_a_version_without_postings_asks_for_a_reingest(pg_server_url, fixture_settings,
+                                                       fixture_index):
+    from index.manifest import IndexLoadError
+
+    store = fixture_index.store
+    build = Build(store.manifest, store.all_chunks(), store.vectors(), store.graph().g)
+    with contextmanager(fresh_database)(pg_server_url) as url:
+        backend = open_backend(fixture_settings.model_copy(update={"store_url": url}))
+        version = backend.publish(build)
+        assert backend.open().lexical("geohash cells", 3, Filters())
+        with backend.pool.connection() as conn:
+            conn.execute(f"DROP TABLE casegraph_v{version}_postings")
+        with pytest.raises(IndexLoadError, match="Re-ingest: casegraph ingest"):
+            backend.open()
+        backend.close()
