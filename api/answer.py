@@ -91,10 +91,13 @@ class AnswerEngine:
         """Whether the retrieved passages answer the question at all.
 
         The best passage's cosine similarity must clear a bar that is lower when the question
-        names a known concept, or uses only words the corpus knows.
+        names a known concept, or uses only words the corpus knows. A keyword-only index has
+        no cosines: there the best passage must not be a weak keyword match.
         """
         if not hits or not picked:
             return False
+        if index.keyword_only:
+            return not hits[0].weak
         s = self.settings
         best = max((h.dense for h in hits if h.dense is not None), default=0.0)
         if best >= s.min_answer_score:
@@ -159,7 +162,7 @@ class AnswerEngine:
             hits = index.search(topic, k=k, study=studies[0])
         return Context(index, topic, kind, studies, hits, tips=asks_for_tips(query),
                        sentences=self.settings.answer_sentences,
-                       similarity=self.similarity(index))
+                       similarity=None if index.keyword_only else self.similarity(index))
 
     def compose(self, ctx: Context, query: str) -> Answer:
         """The intent's layout, or the mechanism layout when that one finds nothing to show."""

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import threading
+import warnings
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.answer import AnswerEngine
-from api.docs import install_docs
+from api.docs import FAVICON, install_docs
 from api.jobs import ReindexJobs
 from api.limits import BodyLimitMiddleware, NoUploadsMiddleware
 from api.metrics import Metrics, MetricsMiddleware
@@ -74,21 +75,32 @@ def _start_index(app: FastAPI, svc: Services, metrics: Metrics, background: bool
 
     def run() -> None:
         try:
-            svc.open_or_build(progress=True)
+            svc.open_or_build(progress=False,
+                              on_stage=lambda stage: log.info("casegraph build: %s", stage))
             metrics.set_index_counts(svc.index.manifest.counts)
             log.info("casegraph index ready: %s", svc.index.manifest.counts)
-        except (IndexLoadError, IngestError) as exc:
-            svc.state, svc.message = "failed", str(exc)
-            log.error("casegraph index unavailable: %s", exc)
-        except Exception as exc:  # never leave the server "building" forever
-            svc.state = "failed"
-            svc.message = f"The index could not be loaded ({type(exc).__name__}); see the server log."
-            log.exception("casegraph index unavailable")
+        except Exception as exc:
+            if not svc.keyword_only:
+                _failed(svc, exc)
+                return
+            # the keyword answers stay; the services' message says why the vectors are missing
+            log.error("casegraph semantic index unavailable, serving keyword search: %s", exc)
 
     if background:
         threading.Thread(target=run, name="casegraph-index", daemon=True).start()
     else:
         run()
+
+
+def _failed(svc: Services, exc: Exception) -> None:
+    """Report a start-up that left nothing to serve (never leave the server "building")."""
+    if isinstance(exc, IndexLoadError | IngestError):
+        svc.state, svc.message = "failed", str(exc)
+        log.error("casegraph index unavailable: %s", exc)
+        return
+    svc.state = "failed"
+    svc.message = f"The index could not be loaded ({type(exc).__name__}); see the server log."
+    log.error("casegraph index unavailable", exc_info=exc)
 
 
 def _private_upload_dir() -> Path:
@@ -150,5 +162,8 @@ def create_app(settings: Settings | None = None, with_ui: bool = True,
 
         from ui.app import build_ui
 
-        gr.mount_gradio_app(app, build_ui(svc, app.state.engine), path="/ui", max_file_size=1)
+        with warnings.catch_warnings():  # the favicon is served at /ui too, despite the warning
+            warnings.filterwarnings("ignore", message="The 'favicon_path' parameter")
+            gr.mount_gradio_app(app, build_ui(svc, app.state.engine), path="/ui",
+                                max_file_size=1, favicon_path=str(FAVICON))
     return app

@@ -6,12 +6,15 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from api.remote import Remote, ServerUnreachable
 from index.lookups import NotFound, concept_detail
 from index.manifest import IndexLoadError
+from index.relevance import relevance_label
 from index.settings import Settings
-from index.store import MODES, FilterError, Index
+from index.store import MODES, FilterError
 from index.vector_cache import EMBEDDINGS_FILE, write_vector_cache
 from ingest.corpus import IngestError
 
@@ -83,34 +86,58 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _search_payload(index: Index, query: str, args: argparse.Namespace) -> dict:
-    hits = index.search(query, k=args.k, study=args.study, chapter=args.chapter,
-                        concept=args.concept, mode=args.mode)
-    return {"query": query, "results": [h.to_result() for h in hits]}
+def _remote(args: argparse.Namespace) -> Remote | None:
+    """The configured server (``CASEGRAPH_SERVER_URL``), unless ``--index`` names a local one."""
+    settings = _settings(args)
+    if not settings.server_url or getattr(args, "index", None):
+        return None
+    return Remote(settings.server_url, settings.server_timeout_s)
+
+
+def _searcher(args: argparse.Namespace) -> Callable[[str], dict]:
+    """query -> the search payload, from the configured server or the local index."""
+    remote = _remote(args)
+    if remote is not None:
+        def search(query: str) -> dict:
+            data = remote.search(query, args.k, args.study, args.chapter, args.concept,
+                                 args.mode)
+            if data.get("notice"):
+                print(data["notice"], file=sys.stderr)
+            return {"query": data["query"], "results": data["results"]}
+
+        return search
+    from api.services import load_index
+
+    index = load_index(_settings(args))
+
+    def search_locally(query: str) -> dict:
+        hits = index.search(query, k=args.k, study=args.study, chapter=args.chapter,
+                            concept=args.concept, mode=args.mode)
+        return {"query": query, "results": [h.to_result() for h in hits]}
+
+    return search_locally
 
 
 def _print_results(payload: dict) -> None:
     if not payload["results"]:
         print("No results.")
     for n, r in enumerate(payload["results"], 1):
-        print(f"{n}. [{r['score']:.3f}] {r['study_title']} / {r['heading']}")
+        weak = " · weak match" if r["weak"] else ""
+        print(f"{n}. [{relevance_label(r)}{weak}] {r['study_title']} / {r['heading']}")
         print(f"   {r['path']}:{r['start_line']}-{r['end_line']}")
         snippet = " ".join(r["text"].split())
         print(f"   {snippet[:220]}{'...' if len(snippet) > 220 else ''}")
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from api.services import load_index
-
-    index = load_index(_settings(args))
-    queries = [args.query] if args.query else None
-    if queries is None:
+    search = _searcher(args)
+    if not args.query:
         for line in sys.stdin:
             if line.strip():
-                _print_json(_search_payload(index, line.strip(), args))
+                _print_json(search(line.strip()))
                 sys.stdout.flush()
         return 0
-    payload = _search_payload(index, args.query, args)
+    payload = search(args.query)
     if args.json:
         _print_json(payload)
     else:
@@ -119,9 +146,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_concept(args: argparse.Namespace) -> int:
-    from api.services import load_index
+    remote = _remote(args)
+    if remote is not None:
+        detail = remote.concept(args.name)
+    else:
+        from api.services import load_index
 
-    detail = concept_detail(load_index(_settings(args)), args.name)
+        detail = concept_detail(load_index(_settings(args)), args.name)
     if args.json:
         _print_json(detail)
         return 0
@@ -149,33 +180,53 @@ def cmd_concept(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
+def _stats(args: argparse.Namespace) -> dict:
+    """What ``stats`` prints, from the configured server's /health or the local index."""
+    remote = _remote(args)
+    if remote is not None:
+        health = remote.health()
+        if health["status"] not in ("ok", "keyword-only"):
+            raise RuntimeError(f"the server at {remote.base_url} has no index yet: "
+                               f"{health['message']}")
+        return {"index": remote.base_url, "version": health["version"],
+                "model": health["model"], "dimension": health["dimension"],
+                "built_at": health["built_at"], "build_seconds": health["build_seconds"],
+                "counts": health["counts"]}
     from index.stores import open_backend
 
     backend = open_backend(_settings(args))
     store = backend.open()
     manifest = store.manifest
-    data = {"index": backend.describe(), "version": store.version, "model": manifest.model_name,
+    return {"index": backend.describe(), "version": store.version, "model": manifest.model_name,
             "dimension": manifest.dimension, "built_at": manifest.built_at,
             "build_seconds": manifest.build_seconds, "counts": manifest.counts}
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    data = _stats(args)
     if args.json:
         _print_json(data)
     else:
         print(f"Index {data['index']} (version {data['version']}) built {data['built_at']} "
               f"in {data['build_seconds']}s "
               f"with {data['model']} ({data['dimension']} dims)")
-        for key, value in manifest.counts.items():
+        for key, value in data["counts"].items():
             print(f"  {key:16} {value}")
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from api.answer import AnswerEngine
-    from api.services import load_index
+    remote = _remote(args)
+    if remote is not None:
+        answer = remote.ask(args.question, args.k)
+        answer.pop("keyword_only", None)
+    else:
+        from api.answer import AnswerEngine
+        from api.services import load_index
 
-    settings = _settings(args)
-    answer = AnswerEngine(settings).answer(load_index(settings), args.question,
-                                           k=args.k).to_dict()
+        settings = _settings(args)
+        answer = AnswerEngine(settings).answer(load_index(settings), args.question,
+                                               k=args.k).to_dict()
     if args.json:
         _print_json(answer)
         return 0
@@ -365,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     except (IngestError, IndexLoadError, RuntimeError) as exc:
         print(f"casegraph: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except (FilterError, NotFound, FileNotFoundError, ValueError) as exc:
+    except (FilterError, NotFound, FileNotFoundError, ValueError, ServerUnreachable) as exc:
         print(f"casegraph: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -17,10 +17,18 @@ from api.answer import AnswerEngine
 from api.followup import Turn
 from api.jobs import JobRunning
 from api.review_llm import design_review
-from api.schemas import MAX_TEXT, AskRequest, AskResponse, Health, ReviewRequest, SearchResponse
+from api.schemas import (
+    MAX_TEXT,
+    AskRequest,
+    AskResponse,
+    BuildStatus,
+    Health,
+    ReviewRequest,
+    SearchResponse,
+)
 from api.services import Services
 from index import lookups
-from index.store import MODES
+from index.store import MODES, Index
 
 router = APIRouter()
 VERSION_HEADER = "X-Index-Version"
@@ -46,15 +54,19 @@ def health(request: Request) -> Health:
     """Whether an index is loaded, what it holds (as loaded, not as claimed), model, build time."""
     svc = services(request)
     settings = svc.settings
+    progress = svc.progress
+    build = None if progress is None else BuildStatus(**asdict(progress))
     if not svc.ready:
         status = "building" if svc.state in ("empty", "building") else "unavailable"
-        return Health(status=status, message=svc.message, model=settings.model_name,
-                      llm=bool(settings.llm_base_url))
+        return Health(status=status, message=svc.message, build=build,
+                      model=settings.model_name, llm=bool(settings.llm_base_url))
     index = svc.index
     manifest = index.manifest
     counts = {**manifest.counts, **index.loaded_counts}
-    return Health(status="ok", message=svc.message, model=manifest.model_name,
-                  counts=counts, built_at=manifest.built_at, version=index.version,
+    return Health(status="keyword-only" if index.keyword_only else "ok", message=svc.message,
+                  build=build, model=manifest.model_name, counts=counts,
+                  dimension=manifest.dimension, built_at=manifest.built_at,
+                  build_seconds=manifest.build_seconds, version=index.version,
                   store="postgresql" if settings.store_url else "files",
                   llm=bool(settings.llm_base_url))
 
@@ -70,11 +82,20 @@ def search(request: Request, q: QueryText, k: K = 10, study: str | None = None,
     if not q.strip():
         raise HTTPException(422, "q must not be blank: give some search text")
     assert mode in MODES
-    index = services(request).index
+    svc = services(request)
+    index = svc.index
     hits = index.search(q.strip(), k=k, study=study, chapter=chapter, concept=concept, mode=mode)
     # Built from typed fields already; skipping response-model re-validation doubles req/s.
-    return JSONResponse({"query": q.strip(), "results": [h.to_result() for h in hits]},
+    return JSONResponse({"query": q.strip(), "results": [h.to_result() for h in hits],
+                         **_keyword_only(svc, index)},
                         headers={VERSION_HEADER: index.version})
+
+
+def _keyword_only(svc: Services, index: Index) -> dict:
+    """The ``keyword_only`` flag of a response computed on ``index``, and its notice."""
+    if not index.keyword_only:
+        return {"keyword_only": False, "notice": ""}
+    return {"keyword_only": True, "notice": svc.keyword_notice()}
 
 
 def _turns(body: AskRequest) -> list[Turn]:
@@ -84,9 +105,14 @@ def _turns(body: AskRequest) -> list[Turn]:
 @router.post("/ask", response_model=AskResponse, tags=["answers"])
 def ask(request: Request, response: Response, body: AskRequest) -> dict:
     """A grounded answer with numbered citations, or ``grounded: false`` when not covered."""
-    index = services(request).index
+    svc = services(request)
+    index = svc.index
     response.headers[VERSION_HEADER] = index.version
-    return engine(request).answer(index, body.question, body.k, _turns(body)).to_dict()
+    answer = engine(request).answer(index, body.question, body.k, _turns(body)).to_dict()
+    flag = _keyword_only(svc, index)
+    if flag["keyword_only"]:
+        answer["notice"] = " ".join(filter(None, [answer["notice"], flag["notice"]]))
+    return {**answer, "keyword_only": flag["keyword_only"]}
 
 
 @router.post("/review", tags=["answers"])
@@ -119,7 +145,8 @@ def ask_stream(request: Request, body: AskRequest) -> StreamingResponse:
                 elif event == "citations":
                     yield _sse("citations", {"citations": [asdict(c) for c in payload]})
                 elif event == "done":
-                    yield _sse("done", payload.to_dict())
+                    yield _sse("done", {**payload.to_dict(),
+                                        "keyword_only": index.keyword_only})
         except Exception:  # the 200 header is sent: end the stream with an error event
             log.exception("answer stream failed")
             yield _sse("error", {"error": "The answer failed on the server; try again."})

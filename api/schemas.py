@@ -81,11 +81,22 @@ class SearchResult(BaseModel):
     heading: str
     text: str
     concepts: list[str]
+    cosine: float | None = Field(description="Cosine similarity of the query and the passage "
+                                 "(None when the passage is outside the semantic ranking, or "
+                                 "the index is keyword-only).")
+    bm25: float | None = Field(description="BM25 score (None when no query term matches).")
+    keyword: float = Field(description="Share of the query's terms, weighted by rarity, that "
+                           "the passage contains (0-1).")
+    weak: bool = Field(description="A weak match: cosine under CASEGRAPH_WEAK_COSINE, or "
+                       "without a cosine, a low keyword share or BM25 score.")
 
 
 class SearchResponse(BaseModel):
     query: str
     results: list[SearchResult]
+    keyword_only: bool = Field(False, description="True while a first start serves keyword "
+                               "(BM25) results and the semantic index is still being built.")
+    notice: str = ""
 
 
 class AskResponse(BaseModel):
@@ -97,6 +108,7 @@ class AskResponse(BaseModel):
     notice: str = ""
     query: str = ""
     removed_citations: list[int] = Field(default_factory=list)
+    keyword_only: bool = False
 
     model_config = {"json_schema_extra": {"examples": [{
         "answer": "**Distributed Cache:** Keys are placed with consistent hashing ... [1]",
@@ -108,12 +120,23 @@ class AskResponse(BaseModel):
     }]}}
 
 
+class BuildStatus(BaseModel):
+    stage: str
+    embedded: int = Field(description="Passages with vectors so far.")
+    total: int = Field(description="Passages in the build.")
+
+
 class Health(BaseModel):
-    status: Literal["ok", "building", "unavailable"]
+    status: Literal["ok", "keyword-only", "building", "unavailable"] = Field(
+        description="ok: hybrid search; keyword-only: a first start answers with BM25 while "
+                    "the semantic index builds; building: nothing to serve yet.")
     message: str
+    build: BuildStatus | None = None
     model: str
     counts: dict[str, int] = Field(default_factory=dict)
+    dimension: int | None = None
     built_at: str | None = None
+    build_seconds: float | None = None
     version: str | None = None
     store: str = "files"
     llm: bool = False

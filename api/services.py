@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 
 from index.embedder import Embedder, load_embedder
 from index.manifest import IndexLoadError
+from index.relevance import WeakBelow
 from index.settings import Settings
 from index.store import Index
-from index.stores import Backend, open_backend
-from ingest.pipeline import IngestReport, ingest
+from index.stores import Backend, Build, Store, open_backend
+from index.stores.files import MemoryStore
+from ingest.pipeline import Hooks, IngestReport, ingest
 
 log = logging.getLogger("casegraph")
 
@@ -29,15 +31,30 @@ def embedder_for(settings: Settings) -> Embedder:
                          settings.model_cache_dir)
 
 
+def index_over(settings: Settings, store: Store, keyword_only: bool = False) -> Index:
+    """An ``Index`` over ``store`` with the configured fusion and weak-match thresholds."""
+    weak = WeakBelow(settings.weak_cosine, settings.weak_keyword_share,
+                      settings.weak_keyword_weight)
+    return Index(store, embedder_for(settings), settings.hybrid_dense_weight, settings.rrf_k,
+                 settings.fusion_pool, weak, keyword_only)
+
+
 def load_index(settings: Settings, backend: Backend | None = None) -> Index:
     """The active version of the configured index."""
-    store = (backend or open_backend(settings)).open()
-    return Index(store, embedder_for(settings), settings.hybrid_dense_weight, settings.rrf_k,
-                 settings.fusion_pool)
+    return index_over(settings, (backend or open_backend(settings)).open())
 
 
 class IndexNotReady(RuntimeError):
     """No index is loaded yet (it is being built, or building failed)."""
+
+
+@dataclass
+class BuildProgress:
+    """The running build: its latest stage and how many passages have vectors."""
+
+    stage: str = ""
+    embedded: int = 0
+    total: int = 0
 
 
 @dataclass
@@ -52,6 +69,7 @@ class Services:
     _backend: Backend | None = None
     _watcher: threading.Thread | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+    progress: BuildProgress | None = None
 
     @property
     def backend(self) -> Backend:
@@ -69,6 +87,21 @@ class Services:
     @property
     def ready(self) -> bool:
         return self._index is not None
+
+    @property
+    def keyword_only(self) -> bool:
+        """Serving the keyword-only index of a first start (the vectors are being built)."""
+        current = self._index
+        return current is not None and current.keyword_only
+
+    def keyword_notice(self) -> str:
+        """What users read while keyword-only: how far the semantic index is (or why it
+        stopped, when its build failed)."""
+        done = self.progress
+        if done is None:
+            return self.message
+        return (f"Keyword results while the semantic index builds: {done.embedded} of "
+                f"{done.total} passages.")
 
     def open(self) -> None:
         """Load the configured index, raising IndexLoadError if there is none or it is stale."""
@@ -105,43 +138,78 @@ class Services:
         """Stop the watcher."""
         self._stop.set()
 
-    def build(self, progress: bool = True,
-              on_stage: Callable[[str], None] | None = None) -> IngestReport:
+    def build(self, progress: bool = True, on_stage: Callable[[str], None] | None = None,
+              keyword_first: bool = False) -> IngestReport:
         """Ingest the content folder and swap the new index in (one build at a time);
-        ``on_stage`` also receives the build's status lines."""
+        ``on_stage`` also receives the build's status lines. With ``keyword_first`` and no
+        index served yet, the build's chunks and graph are served with BM25 alone (in
+        memory) as soon as they exist, until the full index replaces them."""
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("An index build is already running.")
+        self.progress = BuildProgress()
+        hooks = Hooks(stage=lambda message: self._stage(message, on_stage),
+                      embedded=self._embedded)
+        if keyword_first:
+            hooks.lexical = self._serve_keywords
         try:
             if self._index is None:
                 self.state = "building"
                 self.message = "The index is being built; try again in a minute."
             report = ingest(self.settings.content_dir, self.backend,
                             embedder_for(self.settings), progress=progress,
-                            on_stage=lambda message: self._stage(message, on_stage),
                             max_file_bytes=self.settings.max_file_bytes,
-                            max_chunks=self.settings.max_chunks)
+                            max_chunks=self.settings.max_chunks, hooks=hooks)
             self._index = load_index(self.settings, self.backend)
             self.state, self.message = "ready", "Index loaded."
             return report
         except Exception as exc:
             if self._index is None:
                 self.state, self.message = "failed", f"Building the index failed: {exc}"
+            elif self._index.keyword_only:
+                self.message = (f"Building the semantic index failed ({exc}); search and "
+                                "answers use keywords only.")
             raise
         finally:
+            self.progress = None
             self._lock.release()
 
     def _stage(self, message: str, also: Callable[[str], None] | None = None) -> None:
-        """Show build progress while no index is served yet."""
+        """Record the build's stage; it is the status message while no index is served."""
         if also is not None:
             also(message)
+        if self.progress is not None:
+            self.progress.stage = message
         if self._index is None:
             self.message = f"The index is being built. {message}"
 
-    def open_or_build(self, progress: bool = True) -> None:
-        """Serve the existing index, or build one first when there is none."""
+    def _embedded(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress.embedded, self.progress.total = done, total
+        if self.keyword_only:
+            self.message = self.keyword_notice()
+        elif self._index is None:
+            self.message = f"The index is being built. Embedded {done} of {total} passages."
+
+    def _serve_keywords(self, build: Build) -> None:
+        """Serve a build's chunks and graph by keywords while its vectors are computed."""
+        if self._index is not None:
+            return
+        store = MemoryStore.keyword_only(build.manifest, build.chunks, build.graph)
+        self._index = index_over(self.settings, store, keyword_only=True)
+        self.state = "ready"
+        if self.progress is not None:
+            self.progress.total = len(build.chunks)
+        self.message = self.keyword_notice()
+        log.info("casegraph serves keyword search over %d passages while the vectors are "
+                 "built", len(build.chunks))
+
+    def open_or_build(self, progress: bool = True, keyword_first: bool = True,
+                      on_stage: Callable[[str], None] | None = None) -> None:
+        """Serve the existing index, or build one when there is none (serving it by
+        keywords while its vectors are computed, with ``keyword_first``)."""
         try:
             self.open()
         except IndexLoadError:
             if self.backend.active_version() is not None:
                 raise
-            self.build(progress=progress)
+            self.build(progress=progress, on_stage=on_stage, keyword_first=keyword_first)

@@ -47,7 +47,15 @@ def write_graph(directory: Path, graph: nx.MultiDiGraph) -> None:
 
 
 def read_graph(directory: Path) -> nx.MultiDiGraph:
-    data = json.loads((directory / GRAPH_FILE).read_text(encoding="utf-8"))
+    return _from_json(json.loads((directory / GRAPH_FILE).read_text(encoding="utf-8")))
+
+
+def as_read(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A just-built graph as ``read_graph`` would return it once written (JSON types)."""
+    return _from_json(json.loads(json.dumps(nx.node_link_data(graph, edges="edges"))))
+
+
+def _from_json(data: dict) -> nx.MultiDiGraph:
     return nx.node_link_graph(data, directed=True, multigraph=True, edges="edges")
 
 

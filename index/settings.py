@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     hybrid_dense_weight: float = 0.5
     rrf_k: int = 60
     fusion_pool: int = Field(1000, ge=10, le=10_000)
+    weak_cosine: float = 0.30
+    weak_keyword_share: float = 0.25
+    weak_keyword_weight: float = 1.0
+
+    server_url: str | None = None
+    server_timeout_s: float = 120.0
 
     min_answer_score: float = 0.42
     min_answer_score_with_concept: float = 0.25

@@ -12,6 +12,7 @@ from index.concepts import ConceptMatcher
 from index.embedder import Embedder
 from index.graph import KnowledgeGraph
 from index.manifest import Manifest
+from index.relevance import WeakBelow, keyword_matches
 from index.stores import Filters, Store
 from index.validation import loaded_counts
 
@@ -31,28 +32,40 @@ class FilterError(ValueError):
 
 @dataclass
 class Hit:
-    """One ranked chunk with its fused score and the scores it came from."""
+    """One ranked chunk with its fused score, the scores it came from (cosine similarity and
+    BM25, None when outside that ranking), its keyword share and whether it is a weak match."""
 
     chunk: Chunk
     score: float
     dense: float | None
     lexical: float | None
+    keyword: float = 0.0
+    weak: bool = False
 
     def to_result(self) -> dict:
-        return self.chunk.to_result(self.score)
+        """The public shape: the chunk, the fused ``score`` and the readable relevance."""
+        return {**self.chunk.to_result(self.score),
+                "cosine": None if self.dense is None else round(self.dense, 4),
+                "bm25": None if self.lexical is None else round(self.lexical, 4),
+                "keyword": round(self.keyword, 4),
+                "weak": self.weak}
 
 
 class Index:
     """One version of the index: hybrid search, filters and look-ups over a ``Store``."""
 
     def __init__(self, store: Store, embedder: Embedder, dense_weight: float = 0.5,
-                 rrf_k: int = 60, fusion_pool: int = 1000):
+                 rrf_k: int = 60, fusion_pool: int = 1000, weak_below: WeakBelow | None = None,
+                 keyword_only: bool = False):
+        """``keyword_only``: the store has no vectors yet, every search is BM25 alone."""
         store.manifest.check_compatible(embedder.name, embedder.dimension)
         self.store = store
         self.embedder = embedder
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
         self.fusion_pool = fusion_pool
+        self.weak_below = weak_below or WeakBelow()
+        self.keyword_only = keyword_only
         self.graph: KnowledgeGraph = store.graph()
         self.matcher = ConceptMatcher(self.graph.concepts())
         studies, self._chapters = store.facets()
@@ -100,9 +113,12 @@ class Index:
                chapter: str | None = None, concept: str | None = None,
                mode: str = "hybrid", pool: int | None = None) -> list[Hit]:
         """Top ``k`` chunks for ``query``: BM25 and dense rankings fused by weighted RRF over
-        the top ``pool`` of each (default: the index's fusion pool)."""
+        the top ``pool`` of each (default: the index's fusion pool); BM25 alone on a
+        keyword-only index, whatever ``mode`` asks."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        if self.keyword_only:
+            mode = "bm25"
         filters = self.filters(study, chapter, concept)
         pool = max(pool or self.fusion_pool, k)
         dense: dict[int, tuple[int, float]] = {}
@@ -122,15 +138,14 @@ class Index:
         scale = self.rrf_k + 1
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
         chunks = self.store.chunks([row for row, _ in ranked])
-        return [
-            Hit(
-                chunk=chunk,
-                score=score * scale,
-                dense=dense[row][1] if row in dense else None,
-                lexical=lexical[row][1] if row in lexical else None,
-            )
-            for (row, score), chunk in zip(ranked, chunks, strict=True)
-        ]
+        matches = keyword_matches(query, [c.embedding_text() for c in chunks], self.term_idf)
+        hits = []
+        for (row, score), chunk, match in zip(ranked, chunks, matches, strict=True):
+            cosine = dense[row][1] if row in dense else None
+            hits.append(Hit(chunk, score * scale, cosine,
+                            lexical[row][1] if row in lexical else None, match.share,
+                            self.weak_below.weak(cosine, match)))
+        return hits
 
     @cached_property
     def term_idf(self) -> dict[str, float]:

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,20 +51,36 @@ _DEFAULT_LIMITS = {name: Settings.model_fields[name].default
                    for name in ("max_file_bytes", "max_chunks")}
 
 
+@dataclass
+class Hooks:
+    """Callbacks a build reports to: ``stage`` gets one-line status updates, ``lexical`` the
+    build before its vectors (chunks, graph, manifest: enough for keyword search), and
+    ``embedded`` how many passages of how many have vectors so far."""
+
+    stage: Callable[[str], None] = lambda _: None
+    lexical: Callable[[Build], None] = lambda _: None
+    embedded: Callable[[int, int], None] = lambda done, total: None
+
+
 def ingest(content_dir: Path, target: Path | Backend, embedder: Embedder, progress: bool = True,
            on_stage: Callable[[str], None] | None = None, max_file_bytes: int | None = None,
-           max_chunks: int | None = None) -> IngestReport:
+           max_chunks: int | None = None, hooks: Hooks | None = None) -> IngestReport:
     """Build an index of ``content_dir`` and publish it to ``target`` (an index folder, or
     any store backend) as its new active version.
 
+    The build is staged: content, chunks, concept tags and graph first (``hooks.lexical``
+    receives them, without vectors), then the embeddings, then one publish.
     One build per index folder at a time (a lock file); a second one fails at once, saying so.
     ``progress`` draws a progress bar; ``on_stage`` receives one-line status updates.
     ``max_file_bytes`` and ``max_chunks`` default to the settings' defaults.
     """
     backend = FileBackend(target) if isinstance(target, Path) else target
+    hooks = hooks or Hooks()
+    if on_stage is not None:
+        hooks = replace(hooks, stage=on_stage)
     try:
         with _build_lock(backend):
-            return _build(content_dir, backend, embedder, progress, on_stage or (lambda _: None),
+            return _build(content_dir, backend, embedder, progress, hooks,
                           max_file_bytes or _DEFAULT_LIMITS["max_file_bytes"],
                           max_chunks or _DEFAULT_LIMITS["max_chunks"])
     except BuildLocked as exc:
@@ -77,9 +93,10 @@ def _build_lock(backend: Backend) -> AbstractContextManager:
 
 
 def _build(content_dir: Path, backend: Backend, embedder: Embedder, progress: bool,
-           stage: Callable[[str], None], max_file_bytes: int, max_chunks: int) -> IngestReport:
+           hooks: Hooks, max_file_bytes: int, max_chunks: int) -> IngestReport:
     """The build itself, with the lock held."""
     started = time.perf_counter()
+    stage = hooks.stage
     stage("Reading the content folder.")
     if not content_dir.is_dir():
         raise IngestError(f"Content folder {content_dir} does not exist")
@@ -99,8 +116,6 @@ def _build(content_dir: Path, backend: Backend, embedder: Embedder, progress: bo
     _check_chunk_count(chunks, max_chunks)
     for chunk in chunks:
         chunk.concepts = matcher.find(" ".join(chunk.heading_path) + "\n" + chunk.text)
-    vectors, reused = _embed(chunks, embedder, backend, content_dir / EMBEDDINGS_FILE, progress,
-                             stage)
     stage("Building the concept graph.")
     graph = build_graph(studies, chunks, concepts, declared, matcher)
 
@@ -118,6 +133,10 @@ def _build(content_dir: Path, backend: Backend, embedder: Embedder, progress: bo
         content_hashes={f.path: f.sha256 for s in studies for f in s.files},
         vocabulary_hash=_file_hash(content_dir / VOCABULARY_FILE),
     )
+    no_vectors = np.zeros((0, embedder.dimension), dtype="float32")
+    hooks.lexical(Build(replace(manifest), chunks, no_vectors, graph))
+    vectors, reused = _embed(chunks, embedder, backend, content_dir / EMBEDDINGS_FILE, progress,
+                             hooks)
     manifest.build_seconds = round(time.perf_counter() - started, 2)
     stage("Publishing the new index version.")
     build = Build(manifest, chunks, vectors, graph)
@@ -165,7 +184,7 @@ def _declared_concepts(studies: list[Study], matcher: ConceptMatcher) -> dict[st
 
 
 def _embed(chunks: list[Chunk], embedder: Embedder, backend: Backend, shipped: Path,
-           progress: bool, stage: Callable[[str], None]) -> tuple[np.ndarray, int]:
+           progress: bool, hooks: Hooks) -> tuple[np.ndarray, int]:
     """Vectors for every chunk, reusing those of the current index and those shipped with the
     content (``embeddings.npz``) for unchanged texts."""
     texts = [c.embedding_text() for c in chunks]
@@ -179,13 +198,17 @@ def _embed(chunks: list[Chunk], embedder: Embedder, backend: Backend, shipped: P
         if c.embed_hash in cache:
             vectors[i] = cache[c.embed_hash]
     batch = 64
+    reused = len(chunks) - len(missing)
+    hooks.stage(f"Embedding {len(missing)} passage{'' if len(missing) == 1 else 's'} "
+                f"({reused} unchanged reused).")
+    hooks.embedded(reused, len(chunks))
     with tqdm(total=len(missing), desc="embedding", unit="chunk", disable=not progress) as bar:
         for start in range(0, len(missing), batch):
             rows = missing[start:start + batch]
-            stage(f"Embedding passages: {start}/{len(missing)} done.")
             vectors[rows] = embedder.encode([texts[i] for i in rows])
             bar.update(len(rows))
-    return vectors, len(chunks) - len(missing)
+            hooks.embedded(reused + start + len(rows), len(chunks))
+    return vectors, reused
 
 
 def _file_hash(path: Path) -> str:

@@ -44,6 +44,8 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
         return {c.path: c.study for c in idx.chunks}
 
     def status() -> str:
+        if services.keyword_only:
+            return f"{services.keyword_notice()} This page updates by itself."
         if services.ready:
             m = services.index.manifest
             llm = services.settings.llm_base_url
@@ -141,13 +143,15 @@ def build_ui(services: Services, engine: AnswerEngine) -> gr.Blocks:
         query = (query or "").strip()
         if not query:
             raise gr.Error("Type something to search for.")
+        idx = index()
         try:
-            hits = index().search(query, k=int(k), study=None if study in (None, ANY) else study,
-                                  chapter=None if chapter in (None, ANY) else chapter,
-                                  concept=None if concept in (None, ANY) else concept)
+            hits = idx.search(query, k=int(k), study=None if study in (None, ANY) else study,
+                              chapter=None if chapter in (None, ANY) else chapter,
+                              concept=None if concept in (None, ANY) else concept)
         except FilterError as exc:
             raise gr.Error(str(exc)) from exc
-        return render.results_html([h.to_result() for h in hits], query)
+        notice = services.keyword_notice() if idx.keyword_only else ""
+        return render.results_html([h.to_result() for h in hits], query, notice)
 
     # concepts --------------------------------------------------------------------------
     def show_concept(name: str | None):

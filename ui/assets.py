@@ -13,6 +13,10 @@ CSS = """
   overflow-wrap: anywhere;}
 .cg-hit-head {margin-bottom: 6px;}
 .cg-score {float: right; margin-left: 8px; color: #6b7280; font-size: 0.85em;}
+.cg-weak {margin-left: 6px; padding: 0 6px; border-radius: 4px; background: #fee2e2;
+  color: #991b1b;}
+.cg-hit-weak {opacity: 0.75;}
+.cg-notice {background: #fef3c7; border-radius: 6px; padding: 6px 10px; font-size: 0.9em;}
 .cg-hit-text {font-size: 0.92em; margin-bottom: 6px;}
 .cg-hit a {color: #2563eb;}
 .cg-hit mark {background: #fde68a; color: inherit; padding: 0 1px;}

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from api.answer_types import Answer, Citation
 from index.chunks import Chunk
 from index.lexical import stem, tokenize
+from index.relevance import relevance_label
 
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 MD_LINK = re.compile(r"(?<!!)\[([^\]\n]+)\]\(([^)\s]+)\)")
@@ -122,17 +123,21 @@ def plain(text: str) -> str:
     return " ".join(text.split())
 
 
-def results_html(results: list[dict], query: str) -> str:
-    """Search hits as cards: score, study, heading, highlighted text, links to the passage."""
+def results_html(results: list[dict], query: str, notice: str = "") -> str:
+    """Search hits as cards: relevance (cosine, keyword match, a weak-match mark), study,
+    heading, highlighted text, links to the passage; ``notice`` heads the list."""
+    head = f"<p class='cg-notice'>{html.escape(notice)}</p>" if notice else ""
     if not results:
-        return "<p class='cg-empty'>No passages match. Loosen a filter or rephrase.</p>"
-    cards = []
+        return head + "<p class='cg-empty'>No passages match. Loosen a filter or rephrase.</p>"
+    cards = [head] if head else []
     for n, r in enumerate(results, 1):
         text = highlight(plain(r["text"])[:900], query)
         path = html.escape(r["path"])
+        weak = "<span class='cg-weak'>weak match</span>" if r["weak"] else ""
         cards.append(
-            f"<div class='cg-hit'><div class='cg-hit-head'>"
-            f"<span class='cg-score'>score {r['score']:.3f}</span>"
+            f"<div class='cg-hit{' cg-hit-weak' if r['weak'] else ''}'>"
+            f"<div class='cg-hit-head'>"
+            f"<span class='cg-score'>{html.escape(relevance_label(r))}{weak}</span>"
             f"<b>{n}. {html.escape(r['study_title'])}</b> · {html.escape(r['chapter'])} · "
             f"{html.escape(r['heading'])}</div>"
             f"<div class='cg-hit-text'>{text}</div>"

@@ -20,32 +20,46 @@ from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 from filelock import FileLock, Timeout
 
 from index.chunks import Chunk, read_chunks, write_chunks
-from index.graph import KnowledgeGraph, write_graph
+from index.graph import KnowledgeGraph, as_read, write_graph
 from index.lexical import LexicalIndex, tokenize
 from index.manifest import MANIFEST_FILE, IndexLoadError, Manifest
 from index.stores import Build, Filters, Ranked
 from index.validation import checksums, load_artifacts, verify_checksums
 from index.vectors import FaissStore
 
+KEYWORD_ONLY_VERSION = "keyword-only"
+"""Version name of the in-memory index served while the first build computes its vectors."""
+
 
 class BuildLocked(RuntimeError):
     """Another process is building this index folder."""
 
 
-class FileStore:
-    """One build folder, loaded into memory."""
+class MemoryStore:
+    """An index held in memory: chunks, BM25, graph and, once embedded, FAISS vectors.
 
-    def __init__(self, directory: Path):
-        self.version = directory.name
-        self.manifest = Manifest.read(directory)
-        found = load_artifacts(directory, self.manifest)
-        self._chunks, self._vectors = found.chunks, found.vectors
-        self._lexical, self._graph = found.lexical, found.graph
+    Without vectors it is the keyword-only index a first start serves while the vectors of
+    the full build are computed; ``dense`` must not be asked of it then."""
+
+    def __init__(self, version: str, manifest: Manifest, chunks: list[Chunk],
+                 lexical: LexicalIndex, graph: KnowledgeGraph, vectors: FaissStore | None = None):
+        self.version = version
+        self.manifest = manifest
+        self._chunks, self._vectors = chunks, vectors
+        self._lexical, self._graph = lexical, graph
         self._by_id = {c.id: c for c in self._chunks}
+
+    @classmethod
+    def keyword_only(cls, manifest: Manifest, chunks: list[Chunk],
+                     graph: nx.MultiDiGraph) -> MemoryStore:
+        """A store of a build's chunks and graph with a fresh BM25 index and no vectors."""
+        lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
+        return cls(KEYWORD_ONLY_VERSION, manifest, chunks, lexical, KnowledgeGraph(as_read(graph)))
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
         if not filters:
@@ -54,6 +68,8 @@ class FileStore:
                           dtype="int64")
 
     def dense(self, vector: np.ndarray, k: int, filters: Filters) -> Ranked:
+        if self._vectors is None:
+            raise RuntimeError("This keyword-only index has no vectors yet.")
         ids, scores = self._vectors.search(vector, k, self._allowed(filters))
         return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
 
@@ -93,7 +109,19 @@ class FileStore:
         return self._graph
 
     def vectors(self) -> np.ndarray:
+        if self._vectors is None:
+            return np.zeros((0, self.manifest.dimension), dtype="float32")
         return self._vectors.vectors()
+
+
+class FileStore(MemoryStore):
+    """One build folder, loaded into memory."""
+
+    def __init__(self, directory: Path):
+        manifest = Manifest.read(directory)
+        found = load_artifacts(directory, manifest)
+        super().__init__(directory.name, manifest, found.chunks, found.lexical, found.graph,
+                         found.vectors)
 
 
 class FileBackend:

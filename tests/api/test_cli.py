@@ -157,3 +157,63 @@ def test_prepare_exports_once_then_reuses(tmp_path):
     assert list(tmp_path.glob("*/model-fp32.onnx"))
     again = run("prepare", env=env)
     assert again.stdout.startswith("Reusing")
+
+
+@pytest.fixture(scope="module")
+def remote(built):
+    """A real server over the ``built`` index, and the environment pointing the CLI at it
+    (with a local index setting that does not exist, so nothing can be read locally)."""
+    from api.app import create_app
+    from index.settings import Settings
+    from tests.conftest import live_server
+
+    content, index = built
+    app = create_app(Settings(content_dir=content, index_dir=index), with_ui=False,
+                     background_start=False)
+    with live_server(app) as url:
+        yield {"CASEGRAPH_SERVER_URL": url, "CASEGRAPH_INDEX_DIR": str(index.parent / "none")}
+
+
+def test_remote_mode_prints_what_the_local_index_prints(built, remote):
+    _, index = built
+    for args in (("search", "nearest scooters", "-k", "3", "--json"),
+                 ("concept", "geohash", "--json"),
+                 ("ask", "why geohash over a quadtree?", "--json")):
+        over_http = run(*args, env=remote)
+        assert over_http.returncode == 0, over_http.stderr
+        local = run(*args, "--index", str(index))
+        assert json.loads(over_http.stdout) == json.loads(local.stdout), args
+    text = run("search", "nearest scooters", "-k", "2", env=remote).stdout
+    assert re.search(r"1\. \[cosine 0\.\d\d · keyword match \d+%\] ", text)
+    stats = json.loads(run("stats", "--json", env=remote).stdout)
+    local_stats = json.loads(run("stats", "--json", "--index", str(index)).stdout)
+    assert stats.pop("index") == remote["CASEGRAPH_SERVER_URL"]
+    local_stats.pop("index")
+    assert stats == local_stats
+
+
+def test_remote_search_and_ask_never_load_the_model(remote):
+    probe = ("import sys\nfrom api.cli import main\n"
+             "assert main(['search', 'nearest scooters', '-k', '1']) == 0\n"
+             "assert main(['ask', 'why geohash over a quadtree?']) == 0\n"
+             "print('torch loaded:', 'torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, **remote})
+    assert result.returncode == 0, result.stderr
+    assert "torch loaded: False" in result.stdout and "Sources" in result.stdout
+
+
+def test_remote_mode_errors(remote):
+    refused = run("search", "x", "--study", "kv-cach", env=remote)
+    assert refused.returncode == 2 and "Did you mean: kv-cache" in refused.stderr
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    for args in (("search", "cache"), ("ask", "what is a cache?"), ("concept", "geohash"),
+                 ("stats",)):
+        result = run(*args, env={**remote, "CASEGRAPH_SERVER_URL": closed})
+        assert result.returncode == 2, args
+        assert f"cannot reach the casegraph server at {closed}" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -50,7 +50,50 @@ def test_unknown_filter_values_raise_with_suggestions(fixture_index):
 def test_results_carry_the_public_fields(fixture_index):
     result = fixture_index.search("token of the ring", k=1)[0].to_result()
     assert set(result) == {"chunk_id", "score", "path", "start_line", "end_line", "study",
-                           "study_title", "chapter", "heading", "text", "concepts"}
+                           "study_title", "chapter", "heading", "text", "concepts", "cosine",
+                           "bm25", "keyword", "weak"}
+
+
+def test_relevance_reads_as_cosine_and_keyword_share(fixture_index, embedder):
+    hit = fixture_index.search("nearest scooters", k=1)[0]
+    result = hit.to_result()
+    vector = embedder.encode([hit.chunk.embedding_text()])[0]
+    assert result["cosine"] == pytest.approx(float(vector @ embedder.encode_query(
+        "nearest scooters")), abs=1e-3)
+    assert result["bm25"] > 0 and 0 < result["keyword"] <= 1 and result["weak"] is False
+
+
+@pytest.mark.parametrize(("query", "modes"), [
+    ("q one", ("hybrid", "bm25")),
+    ("banana bread recipe", ("hybrid", "bm25")),
+    # keywords alone cannot tell: "long" is a rare word of this small corpus
+    ("how long should I boil an egg?", ("hybrid",)),
+])
+def test_nonsense_and_off_topic_queries_come_out_weak(fixture_index, query, modes):
+    for mode in modes:
+        hits = fixture_index.search(query, k=5, mode=mode)
+        assert all(h.weak for h in hits), (mode, [(h.dense, h.lexical, h.keyword) for h in hits])
+
+
+def test_weak_thresholds_decide(fixture_index):
+    from index.relevance import KeywordMatch, WeakBelow
+
+    rule = WeakBelow(cosine=0.3, keyword_share=0.15, keyword_weight=0.5)
+    assert rule.weak(0.29, KeywordMatch(1.0, 3.0))
+    assert not rule.weak(0.31, KeywordMatch(0.0, 0.0))
+    assert rule.weak(None, KeywordMatch(1.0, 0.4)) and rule.weak(None, KeywordMatch(0.1, 3.0))
+    assert not rule.weak(None, KeywordMatch(0.2, 0.6))
+
+
+def test_a_lone_common_word_is_a_weak_keyword_match(fixture_index):
+    from index.relevance import keyword_matches
+
+    common = max(fixture_index.term_idf, key=lambda t: -fixture_index.term_idf[t])
+    rare = max(fixture_index.term_idf, key=fixture_index.term_idf.get)
+    (weak,), (strong,) = (keyword_matches(term, [term], fixture_index.term_idf)
+                          for term in (common, rare))
+    assert weak.share == strong.share == 1.0 and weak.weight < 0.5 and strong.weight == 1.0
+
 
 
 def test_fusion_reads_the_configured_pool_of_each_ranking(fixture_settings):

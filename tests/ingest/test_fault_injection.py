@@ -17,8 +17,8 @@ from tests.conftest import copy_corpus
 
 STAGES = [
     "Reading the content folder.",
-    "Embedding passages: 0/1 done.",
     "Building the concept graph.",
+    "Embedding 1 passage (15 unchanged reused).",  # the edited file's changed chunk
     "Publishing the new index version.",
     "Writing the new build.",
     "Sealing the new build.",

@@ -132,7 +132,8 @@ def test_search_with_a_study_filter_highlights_and_opens_passages(page) -> None:
     heads = page.locator("#cg-results .cg-hit-head").all_inner_texts()
     assert heads and all("Chat Relay" in h for h in heads), heads
     assert page.locator("#cg-results mark").count() > 0
-    expect(hits.first).to_contain_text(re.compile(r"score \d\.\d{3}"))
+    expect(hits.first.locator(".cg-score")).to_contain_text(
+        re.compile(r"cosine 0\.\d\d · keyword match \d+%"))
     expect(hits.first.locator("a[href^='/sources/case-studies/chat-relay/']")).to_have_count(1)
     hits.first.locator("a.cg-open").click()
     expect(page.locator("#cg-search-passage")).to_contain_text("case-studies/chat-relay/")
@@ -331,3 +332,71 @@ def test_api_docs_render_with_no_network_beyond_the_server(browser, server: str)
     expect(page.get_by_text("Hybrid (BM25 + dense) search").first).to_be_visible(timeout=30_000)
     page.close()
     assert not outside, f"the docs asked for outside resources: {outside}"
+
+
+def test_keyword_only_status_then_hybrid_relevance_and_weak_marks(browser, tmp_path,
+                                                                  monkeypatch) -> None:
+    """A first start whose passage embedding is held back: the status line and the search
+    results say keyword-only; once the vectors are in, hits show cosine and weak marks."""
+    import threading
+
+    from api.app import create_app
+    from index.embedder import Embedder
+
+    release = threading.Event()
+    real_encode = Embedder.encode
+    monkeypatch.setattr(Embedder, "encode", lambda self, texts: (
+        release.wait(120), real_encode(self, texts))[1])
+    settings = make_settings(copy_corpus(tmp_path), tmp_path / "index")
+    with live_server(create_app(settings)) as url:
+        page = browser.new_page(viewport=WIDE)
+        try:
+            page.goto(f"{url}/ui/")
+            status = page.locator("#cg-status")
+            expect(status).to_contain_text(re.compile(
+                r"Keyword results while the semantic index builds: \d+ of \d+ passages"),
+                timeout=60_000)
+            tab(page, "Search")
+            query = page.locator("#cg-query input, #cg-query textarea").first
+            query.fill("nearest scooters")
+            page.locator("#cg-search").click()
+            results = page.locator("#cg-results")
+            expect(results.locator(".cg-notice")).to_contain_text("Keyword results",
+                                                                   timeout=30_000)
+            expect(results.locator(".cg-hit").first).to_contain_text("Geo Finder")
+            expect(results.locator(".cg-score").first).to_contain_text(
+                re.compile(r"^keyword match \d+%$"))
+            shot(page, "search-keyword-only")
+
+            release.set()
+            expect(status).to_contain_text("Index ready", timeout=120_000)
+            page.locator("#cg-search").click()
+            expect(results.locator(".cg-notice")).to_have_count(0, timeout=30_000)
+            expect(results.locator(".cg-score").first).to_contain_text(
+                re.compile(r"cosine 0\.\d\d · keyword match \d+%"))
+            expect(results.locator(".cg-hit").first.locator(".cg-weak")).to_have_count(0)
+            shot(page, "search-relevance")
+
+            query.fill("q one")
+            page.locator("#cg-search").click()
+            expect(results.locator(".cg-hit").first).not_to_contain_text("Geo Finder > Problem",
+                                                                         timeout=30_000)
+            hits = results.locator(".cg-hit")
+            expect(results.locator(".cg-weak")).to_have_count(hits.count())
+            assert hits.count() > 0
+            shot(page, "search-weak")
+        finally:
+            release.set()
+            page.close()
+
+
+def test_ui_pages_use_the_casegraph_favicon(browser, server: str) -> None:
+    page = browser.new_page(viewport=WIDE)
+    page.goto(f"{server}/ui/")
+    icon = page.evaluate("""() => {
+        const link = document.querySelector("link[rel~='icon']");
+        return new URL(link ? link.getAttribute('href') : '/favicon.ico', location.href).href;
+    }""")
+    own = httpx.get(f"{server}/favicon.ico").content
+    assert httpx.get(icon).content == own, icon
+    page.close()

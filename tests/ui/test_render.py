@@ -30,3 +30,16 @@ def test_answer_markdown_links_markers_and_sources_or_marks_not_covered() -> Non
     assert "- [\\[1\\] kv-cache · B (lines 3-9)](#cg-cite=kv%231)" in md
     declined = render.answer_markdown(Answer("No.", [], False, "extractive"))
     assert declined.startswith("⚠️ **Not covered by the case studies.**")
+
+
+def test_search_cards_show_cosine_keyword_match_and_weak_marks() -> None:
+    base = {"chunk_id": "a#1", "score": 0.99, "path": "case-studies/a/README.md",
+            "start_line": 1, "end_line": 4, "study": "a", "study_title": "A", "chapter": "overview",
+            "heading": "A > B", "text": "Consistent hashing spreads keys.", "concepts": []}
+    strong = {**base, "cosine": 0.612, "bm25": 4.2, "keyword": 0.67, "weak": False}
+    weak = {**base, "cosine": 0.12, "bm25": None, "keyword": 0.0, "weak": True}
+    page = render.results_html([strong, weak], "consistent hashing",
+                               notice="Keyword results while the semantic index builds.")
+    assert "cosine 0.61 · keyword match 67%" in page and "score 0.99" not in page
+    assert "cosine 0.12 · no keyword match" in page
+    assert page.count("weak match</span>") == 1 and page.startswith("<p class='cg-notice'>")
