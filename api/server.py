@@ -37,6 +37,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
         return
     from api.services import Services
 
+    logging.warning("casegraph: with %d workers the HTTP API scales, but the web UI at /ui keeps "
+                    "each page's session in one process and can lose answers here; serve the "
+                    "UI from single-worker replicas behind a proxy with session affinity "
+                    "(README, Scaling out)", workers)
     services = Services(settings)
     if services.backend.active_version() is None:
         services.build(progress=False,

@@ -282,12 +282,12 @@ def test_concepts_and_studies_open_with_a_default(page) -> None:
     tab(page, "Concepts")
     detail = page.locator("#cg-concept-detail")
     expect(detail).to_contain_text("Used in", timeout=30_000)
-    expect(page.locator("#cg-concept-plot .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#cg-concept-plot .js-plotly-plot")).to_be_visible(timeout=30_000)
     tab(page, "Studies")
     facts = page.locator("#cg-study-facts")
     expect(facts).to_contain_text("Concepts", timeout=30_000)
-    expect(page.locator("#cg-chapter-text h2").first).to_be_visible()
-    expect(page.locator("#cg-map")).to_contain_text("highlighted")
+    expect(page.locator("#cg-chapter-text h2").first).to_be_visible(timeout=30_000)
+    expect(page.locator("#cg-map")).to_contain_text("highlighted", timeout=30_000)
     shot(page, "studies-default")
 
 
