@@ -72,18 +72,26 @@ def test_concept_json_and_text(built):
     assert "Alternative: quadtree" in text and "2,000 scooters" in text
 
 
+def run_in_one_process(*commands: list[str], env: dict | None = None) -> str:
+    """Run CLI commands in one fresh Python process; returns its output, which ends with
+    whether torch and onnxruntime were imported."""
+    calls = "".join(f"assert main({c!r}) == 0\n" for c in commands)
+    probe = ("import sys\nfrom api.cli import main\n" + calls +
+             "print('torch loaded:', 'torch' in sys.modules)\n"
+             "print('onnxruntime loaded:', 'onnxruntime' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, **(env or {})})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_concept_and_stats_never_load_the_model(built):
     _, index = built
-    probe = ("import sys\nfrom api.cli import main\n"
-             f"assert main(['concept', 'geohash', '--index', {str(index)!r}]) == 0\n"
-             f"assert main(['stats', '--index', {str(index)!r}]) == 0\n"
-             "print('torch loaded:', 'torch' in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert "torch loaded: False" in result.stdout
-    assert re.search(r"\(geo-finder, \d+ passages?\)", result.stdout)
-    assert not re.search(r"\b1 passages\b", result.stdout)
+    out = run_in_one_process(["concept", "geohash", "--index", str(index)],
+                             ["stats", "--index", str(index)])
+    assert "torch loaded: False" in out and "onnxruntime loaded: False" in out
+    assert re.search(r"\(geo-finder, \d+ passages?\)", out)
+    assert not re.search(r"\b1 passages\b", out)
 
 
 def test_ask_renders_markdown_for_the_terminal(built):
@@ -138,15 +146,10 @@ def test_missing_index_and_bad_content_exit_1(tmp_path):
 
 def test_search_and_ask_run_without_torch(built):
     _, index = built
-    probe = ("import sys\nfrom api.cli import main\n"
-             f"assert main(['search', 'geohash cells', '-k', '2', '--index', {str(index)!r}]) == 0\n"
-             f"assert main(['ask', 'why geohash?', '--index', {str(index)!r}]) == 0\n"
-             "print('torch loaded:', 'torch' in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert "torch loaded: False" in result.stdout
-    assert "1. [" in result.stdout and "Sources" in result.stdout
+    out = run_in_one_process(["search", "geohash cells", "-k", "2", "--index", str(index)],
+                             ["ask", "why geohash?", "--index", str(index)])
+    assert "torch loaded: False" in out
+    assert "1. [" in out and "Sources" in out
 
 
 def test_prepare_exports_once_then_reuses(tmp_path):
@@ -193,14 +196,10 @@ def test_remote_mode_prints_what_the_local_index_prints(built, remote):
 
 
 def test_remote_search_and_ask_never_load_the_model(remote):
-    probe = ("import sys\nfrom api.cli import main\n"
-             "assert main(['search', 'nearest scooters', '-k', '1']) == 0\n"
-             "assert main(['ask', 'why geohash over a quadtree?']) == 0\n"
-             "print('torch loaded:', 'torch' in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            timeout=300, env={**os.environ, **remote})
-    assert result.returncode == 0, result.stderr
-    assert "torch loaded: False" in result.stdout and "Sources" in result.stdout
+    out = run_in_one_process(["search", "nearest scooters", "-k", "1"],
+                             ["ask", "why geohash over a quadtree?"], env=remote)
+    assert "torch loaded: False" in out and "onnxruntime loaded: False" in out
+    assert "Sources" in out
 
 
 def test_remote_mode_errors(remote):
