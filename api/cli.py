@@ -10,11 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from api.remote import Remote, ServerUnreachable
-from index.lookups import NotFound, concept_detail
 from index.manifest import IndexLoadError
-from index.relevance import relevance_label
 from index.settings import Settings
-from index.store import MODES, FilterError
+from index.stores import MODES
 from index.vector_cache import EMBEDDINGS_FILE, write_vector_cache
 from ingest.corpus import IngestError
 
@@ -119,6 +117,8 @@ def _searcher(args: argparse.Namespace) -> Callable[[str], dict]:
 
 
 def _print_results(payload: dict) -> None:
+    from index.relevance import relevance_label
+
     if not payload["results"]:
         print("No results.")
     for n, r in enumerate(payload["results"], 1):
@@ -151,6 +151,7 @@ def cmd_concept(args: argparse.Namespace) -> int:
         detail = remote.concept(args.name)
     else:
         from api.services import load_index
+        from index.lookups import concept_detail
 
         detail = concept_detail(load_index(_settings(args)), args.name)
     if args.json:
@@ -195,9 +196,8 @@ def _stats(args: argparse.Namespace) -> dict:
     from index.stores import open_backend
 
     backend = open_backend(_settings(args))
-    store = backend.open()
-    manifest = store.manifest
-    return {"index": backend.describe(), "version": store.version, "model": manifest.model_name,
+    version, manifest = backend.active_manifest()
+    return {"index": backend.describe(), "version": version, "model": manifest.model_name,
             "dimension": manifest.dimension, "built_at": manifest.built_at,
             "build_seconds": manifest.build_seconds, "counts": manifest.counts}
 
@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     except (IngestError, IndexLoadError, RuntimeError) as exc:
         print(f"casegraph: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except (FilterError, NotFound, FileNotFoundError, ValueError, ServerUnreachable) as exc:
+    except (LookupError, FileNotFoundError, ValueError, ServerUnreachable) as exc:
         print(f"casegraph: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

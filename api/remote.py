@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import httpx
-
 
 class ServerUnreachable(ConnectionError):
     """No casegraph server answers at the configured URL."""
@@ -24,10 +22,14 @@ class Remote:
     """Calls the routes of one casegraph server and returns their JSON."""
 
     def __init__(self, base_url: str, timeout: float = 120.0):
+        import httpx
+
         self.base_url = base_url.rstrip("/")
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout)
 
     def _json(self, method: str, path: str, **kwargs: object) -> dict:
+        import httpx
+
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.TransportError as exc:

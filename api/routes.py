@@ -28,7 +28,8 @@ from api.schemas import (
 )
 from api.services import Services
 from index import lookups
-from index.store import MODES, Index
+from index.store import Index
+from index.stores import MODES
 
 router = APIRouter()
 VERSION_HEADER = "X-Index-Version"

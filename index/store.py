@@ -13,10 +13,8 @@ from index.embedder import Embedder
 from index.graph import KnowledgeGraph
 from index.manifest import Manifest
 from index.relevance import WeakBelow, keyword_matches
-from index.stores import Filters, Store
+from index.stores import MODES, Filters, Store
 from index.validation import loaded_counts
-
-MODES = ("hybrid", "dense", "bm25")
 
 
 class FilterError(ValueError):

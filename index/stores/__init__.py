@@ -11,18 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import networkx as nx
 import numpy as np
 
 from index.chunks import Chunk
-from index.graph import KnowledgeGraph
 from index.manifest import Manifest
 from index.settings import Settings
 
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from index.graph import KnowledgeGraph
+
 Ranked = list[tuple[int, float]]
 """(row, score) pairs, best first."""
+
+
+MODES = ("hybrid", "dense", "bm25")
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,11 @@ class Backend(Protocol):
 
     def open(self) -> Store:
         """A store pinned to the active version; raises IndexLoadError when there is none."""
+        ...
+
+    def active_manifest(self) -> tuple[str, Manifest]:
+        """The active version's name and manifest, read without loading the version (cheap);
+        raises IndexLoadError when there is none."""
         ...
 
     def publish(self, build: Build) -> str:

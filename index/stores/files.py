@@ -151,6 +151,10 @@ class FileBackend:
     def open(self) -> FileStore:
         return FileStore(Path(os.path.realpath(self.index_dir)))
 
+    def active_manifest(self) -> tuple[str, Manifest]:
+        directory = Path(os.path.realpath(self.index_dir))
+        return directory.name, Manifest.read(directory)
+
     def cached_vectors(self, model_name: str, dimension: int) -> dict[str, np.ndarray]:
         """Vectors of the active build if it is intact and used the same model (of any format
         version: vectors depend only on the model and the text)."""

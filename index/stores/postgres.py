@@ -299,6 +299,13 @@ class PostgresBackend:
             row = conn.execute("SELECT version FROM casegraph_active").fetchone()
         return str(row[0]) if row else None
 
+    def active_manifest(self) -> tuple[str, Manifest]:
+        found = self._version()
+        if found is None:
+            raise IndexLoadError(f"No casegraph index in {self.describe()}. "
+                                 "Build one with: casegraph ingest")
+        return str(found[0]), found[1]
+
     def open(self, version: str | None = None) -> PostgresStore:
         """A store pinned to the active version, or to ``version`` while it still exists."""
         found = self._version(None if version is None else int(version))

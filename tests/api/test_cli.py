@@ -106,6 +106,9 @@ def test_stats_and_ask(built):
     _, index = built
     stats = json.loads(run("stats", "--json", "--index", str(index)).stdout)
     assert stats["counts"]["studies"] == 4 and stats["model"] == "all-MiniLM-L6-v2"
+    assert stats["version"] == Path(os.path.realpath(index)).name
+    missing = run("stats", "--index", str(index.parent / "no-index"))
+    assert missing.returncode == 1 and "casegraph ingest" in missing.stderr
     answer = json.loads(run("ask", "why geohash over a quadtree?", "--json",
                             "--index", str(index)).stdout)
     assert answer["grounded"] and answer["citations"]

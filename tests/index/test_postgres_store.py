@@ -121,6 +121,8 @@ def test_reingest_reuses_the_stored_embeddings_and_keeps_the_old_version(
     report = ingest(pg_settings.content_dir, pg_backend, embedder, progress=False)
     assert report.embedded == 0 and report.reused == report.manifest.counts["chunks"]
     assert pg_backend.active_version() == report.version != before
+    version, manifest = pg_backend.active_manifest()
+    assert version == report.version and manifest.counts == report.manifest.counts
     # the old version stays readable for requests still using it, until its grace period ends
     assert pg_index.version == before
     assert pg_index.search("geohash cells", k=3)
