@@ -27,6 +27,9 @@ pytestmark = [
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
+# Gradio renders plots and answers after a server round trip; on a busy 2-core machine that
+# can take longer than Playwright's 5 s default, so every wait allows 20 s.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="module")
