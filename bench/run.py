@@ -253,10 +253,16 @@ def main() -> None:
                 "mrr@10": quality["modes"]["hybrid"]["study"]["mrr@10"]}
         report["peer"] = bench_peer(content, settings, labelled, ours)
         print(json.dumps(report["peer"]), flush=True)
-    out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    write_report(report)
+
+
+def write_report(report: dict, prefix: str = "") -> Path:
+    """Save a report as bench/results/<prefix><UTC time>.json and say where."""
+    out = ROOT / "bench" / "results" / f"{prefix}{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"report written to {out}")
+    return out
 
 
 if __name__ == "__main__":

@@ -35,7 +35,17 @@ sys.path.insert(0, str(ROOT))
 
 from api.evaluation import load_questions  # noqa: E402
 from api.services import embedder_for  # noqa: E402
-from bench.run import CLI, _peak_rss_mb, free_port, load, machine, pct, timed, unique  # noqa: E402
+from bench.run import (  # noqa: E402
+    CLI,
+    _peak_rss_mb,
+    free_port,
+    load,
+    machine,
+    pct,
+    timed,
+    unique,
+    write_report,
+)
 from index.chunks import Chunk  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from index.store import Index  # noqa: E402
@@ -295,10 +305,7 @@ def main() -> None:
             print(json.dumps(report["replicas"]), flush=True)
         if server is not None:
             server.cleanup()
-    out = ROOT / "bench" / "results" / f"scale-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
-    print(f"report written to {out}")
+    write_report(report, "scale-")
 
 
 if __name__ == "__main__":

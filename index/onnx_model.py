@@ -64,12 +64,14 @@ def check_supported(model_dir: Path) -> None:
 
 
 def onnx_path(model_dir: Path, cache_dir: Path, variant: Variant) -> Path:
-    """Where the export of this model's weights lives (named by a digest of the weights)."""
-    digest = hashlib.sha256()
-    with _weights(model_dir).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return cache_dir / f"{model_dir.name}-{digest.hexdigest()[:16]}" / f"model-{variant}.onnx"
+    """Where the export of this model's weights lives: named by the weights file's real path,
+    size and modification time, so replaced weights get a new export without every process
+    reading ~90 MB to hash them."""
+    weights = _weights(model_dir)
+    stat = weights.stat()
+    key = f"{weights.resolve()}\n{stat.st_size}\n{stat.st_mtime_ns}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return cache_dir / f"{model_dir.name}-{digest}" / f"model-{variant}.onnx"
 
 
 def ensure_onnx(model_dir: Path, cache_dir: Path, variant: Variant) -> Path:

@@ -190,8 +190,9 @@ def _embed(chunks: list[Chunk], embedder: Embedder, backend: Backend, shipped: P
     texts = [c.embedding_text() for c in chunks]
     for chunk, text in zip(chunks, texts, strict=True):
         chunk.embed_hash = hashlib.sha256(f"{embedder.name}\n{text}".encode()).hexdigest()[:24]
-    cache = read_vector_cache(shipped, embedder.name, embedder.dimension)
-    cache.update(backend.cached_vectors(embedder.name, embedder.dimension))
+    cache = backend.cached_vectors(embedder.name, embedder.dimension)
+    if any(c.embed_hash not in cache for c in chunks):
+        cache = {**read_vector_cache(shipped, embedder.name, embedder.dimension), **cache}
     missing = [i for i, c in enumerate(chunks) if c.embed_hash not in cache]
     vectors = np.zeros((len(chunks), embedder.dimension), dtype="float32")
     for i, c in enumerate(chunks):
