@@ -20,9 +20,11 @@ from index.settings import Settings
 from index.store import Index
 from index.stores import Backend, Build, Store, open_backend
 from index.stores.files import MemoryStore
-from ingest.pipeline import Hooks, IngestReport, ingest
+from ingest.pipeline import BuildBusy, Hooks, IngestReport, ingest
 
 log = logging.getLogger("casegraph")
+
+BUSY_RETRY_S = 1.0  # how often a server waiting on another process's build looks again
 
 
 def embedder_for(settings: Settings) -> Embedder:
@@ -162,6 +164,8 @@ class Services:
             self._index = load_index(self.settings, self.backend)
             self.state, self.message = "ready", "Index loaded."
             return report
+        except BuildBusy:
+            raise
         except Exception as exc:
             if self._index is None:
                 self.state, self.message = "failed", f"Building the index failed: {exc}"
@@ -206,10 +210,25 @@ class Services:
     def open_or_build(self, progress: bool = True, keyword_first: bool = True,
                       on_stage: Callable[[str], None] | None = None) -> None:
         """Serve the existing index, or build one when there is none (serving it by
-        keywords while its vectors are computed, with ``keyword_first``)."""
-        try:
-            self.open()
-        except IndexLoadError:
-            if self.backend.active_version() is not None:
-                raise
-            self.build(progress=progress, on_stage=on_stage, keyword_first=keyword_first)
+        keywords while its vectors are computed, with ``keyword_first``). While another
+        process builds the index files, wait for it and serve what it publishes."""
+        waiting = False
+        while True:
+            try:
+                self.open()
+                return
+            except IndexLoadError:
+                if self.backend.active_version() is not None:
+                    raise
+            try:
+                self.build(progress=progress, on_stage=on_stage, keyword_first=keyword_first)
+                return
+            except BuildBusy:
+                if not waiting:
+                    log.info("casegraph waits for another process's build of the index")
+                waiting = True
+                self.state = "building"
+                self.message = ("Another process is building the index; this server serves it "
+                                "when that build ends.")
+                if self._stop.wait(BUSY_RETRY_S):
+                    raise

@@ -47,6 +47,10 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)
 
 
+class BuildBusy(IngestError):
+    """Another process holds the index files' build lock."""
+
+
 _DEFAULT_LIMITS = {name: Settings.model_fields[name].default
                    for name in ("max_file_bytes", "max_chunks")}
 
@@ -84,7 +88,7 @@ def ingest(content_dir: Path, target: Path | Backend, embedder: Embedder, progre
                           max_file_bytes or _DEFAULT_LIMITS["max_file_bytes"],
                           max_chunks or _DEFAULT_LIMITS["max_chunks"])
     except BuildLocked as exc:
-        raise IngestError(str(exc)) from exc
+        raise BuildBusy(str(exc)) from exc
 
 
 def _build_lock(backend: Backend) -> AbstractContextManager:

@@ -6,10 +6,12 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +23,7 @@ from api.services import embedder_for, load_index
 from index.embedder import Embedder
 from index.settings import Settings
 from index.store import Index
+from index.stores.files import FileBackend
 from ingest.pipeline import ingest
 
 FIXTURE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -130,6 +133,26 @@ def live_server(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def build_lock_held(index_dir: Path) -> Iterator[Callable[[], None]]:
+    """Another process holding the build lock of ``index_dir``; call the yielded function to
+    end that process (its lock dies with it)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from filelock import FileLock; "
+         "lock = FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True); time.sleep(120)",
+         str(FileBackend(index_dir).lock_path)], stdout=subprocess.PIPE, text=True)
+
+    def release() -> None:
+        holder.kill()
+        holder.wait()
+
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield release
+    finally:
+        release()
 
 
 def wait_ready(client, timeout: float = 120) -> dict:

@@ -10,7 +10,7 @@ import pytest
 
 from api.app import create_app
 from index.embedder import Embedder
-from tests.conftest import copy_corpus, live_server, make_settings, wait_ready
+from tests.conftest import build_lock_held, copy_corpus, live_server, make_settings, wait_ready
 
 
 def _wait_status(client: httpx.Client, status: str, timeout: float = 60) -> dict:
@@ -118,3 +118,23 @@ def test_keyword_first_start_with_the_postgresql_store(tmp_path, pg_database, ga
     assert not services.keyword_only and services.backend.active_version() is not None
     hits = services.index.search("nearest scooters", k=3)
     assert hits[0].chunk.study == "geo-finder" and hits[0].dense > 0.3
+
+
+def test_a_server_started_during_another_process_build_waits_then_serves(tmp_path):
+    settings = make_settings(copy_corpus(tmp_path), tmp_path / "index")
+    with build_lock_held(settings.index_dir) as release, \
+            live_server(create_app(settings, with_ui=False)) as url, \
+            httpx.Client(base_url=url, timeout=60) as client:
+        deadline = time.monotonic() + 60
+        while "Another process is building" not in (health := client.get("/health").json())[
+                "message"]:
+            assert time.monotonic() < deadline, f"never said it waits; last: {health}"
+            time.sleep(0.1)
+        assert health["status"] == "building"  # waiting, not failed
+        assert client.get("/search", params={"q": "nearest scooters"}).status_code == 503
+        time.sleep(2.5)  # it keeps waiting while the lock is held
+        assert client.get("/health").json()["status"] == "building"
+        release()  # that build ended without publishing: this server builds the index itself
+        wait_ready(client)
+        top = client.get("/search", params={"q": "nearest scooters", "k": 3}).json()
+        assert top["results"][0]["study"] == "geo-finder"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -13,7 +11,7 @@ from index.stores.files import FileBackend
 from ingest.corpus import IngestError
 from ingest.markdown import FrontMatterError, parse_markdown
 from ingest.pipeline import ingest
-from tests.conftest import copy_corpus, make_settings
+from tests.conftest import build_lock_held, copy_corpus, make_settings
 
 ALIAS_BOMB = """---
 a0: &a0 [x, x, x]
@@ -78,18 +76,11 @@ def test_too_many_chunks_is_an_error_naming_the_largest_files(tmp_path, embedder
 def test_a_build_refuses_to_start_while_another_process_holds_the_lock(tmp_path, embedder):
     content = copy_corpus(tmp_path)
     index_dir = tmp_path / "index"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from filelock import FileLock; "
-         "lock = FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True); time.sleep(60)",
-         str(FileBackend(index_dir).lock_path)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with build_lock_held(index_dir) as release:
         with pytest.raises(IngestError, match="Another build of the index index is running"):
             ingest(content, index_dir, embedder, progress=False)
-    finally:
-        holder.kill()
-        holder.wait()
-    ingest(content, index_dir, embedder, progress=False)  # the lock dies with its holder
+        release()
+        ingest(content, index_dir, embedder, progress=False)  # the lock dies with its holder
     assert load_index(make_settings(content, index_dir)).chunks
 
 

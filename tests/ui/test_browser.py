@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO, copy_corpus, live_server, make_settings
+from tests.conftest import REPO, build_lock_held, copy_corpus, live_server, make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "ui"
@@ -80,20 +80,26 @@ def tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
-def test_first_build_shows_progress_then_fills_the_pickers(browser, server: str) -> None:
-    building = httpx.get(f"{server}/health", timeout=30).json()["status"] != "ok"
-    page = browser.new_page(viewport=WIDE)
-    page.goto(f"{server}/ui/")
-    status = page.locator("#cg-status")
-    if building:  # the page opened while the index was still being built
-        expect(status).to_contain_text("This page updates by itself", timeout=10_000)
-    expect(status).to_contain_text("Index ready", timeout=120_000)
-    expect(status).to_contain_text("answer mode: offline")
-    # The pickers were empty at load; they fill by themselves, without a reload.
-    tab(page, "Studies")
-    page.locator("#cg-study input").click()
-    expect(page.locator("ul[role=listbox] li", has_text="Geo Finder")).to_be_visible()
-    page.close()
+def test_a_waiting_start_says_so_then_fills_the_pickers(browser, tmp_path) -> None:
+    """The page opens while another process builds the index: it says the server waits and
+    that it updates by itself; when that build ends, the pickers fill without a reload."""
+    from api.app import create_app
+
+    settings = make_settings(copy_corpus(tmp_path), tmp_path / "index")
+    with build_lock_held(settings.index_dir) as release, \
+            live_server(create_app(settings)) as url:
+        page = browser.new_page(viewport=WIDE)
+        page.goto(f"{url}/ui/")
+        status = page.locator("#cg-status")
+        expect(status).to_contain_text("Another process is building the index")
+        expect(status).to_contain_text("This page updates by itself")
+        release()
+        expect(status).to_contain_text("Index ready", timeout=120_000)
+        expect(status).to_contain_text("answer mode: offline")
+        tab(page, "Studies")
+        page.locator("#cg-study input").click()
+        expect(page.locator("ul[role=listbox] li", has_text="Geo Finder")).to_be_visible()
+        page.close()
 
 
 def test_chat_answers_with_citations_that_open_their_passage(page) -> None:
