@@ -28,7 +28,7 @@ from index.lookups import NotFound
 from index.manifest import IndexLoadError
 from index.settings import Settings
 from index.store import FilterError
-from ingest.corpus import IngestError
+from ingest.errors import IngestError
 
 log = logging.getLogger("casegraph")
 

@@ -13,8 +13,7 @@ from api.remote import Remote, ServerUnreachable
 from index.manifest import IndexLoadError
 from index.settings import Settings
 from index.stores import MODES
-from index.vector_cache import EMBEDDINGS_FILE, write_vector_cache
-from ingest.corpus import IngestError
+from ingest.errors import IngestError
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -34,8 +33,9 @@ def _print_json(data: object) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from api.services import embedder_for
+    from api.loader import embedder_for
     from index.stores import open_backend
+    from index.vector_cache import EMBEDDINGS_FILE, write_vector_cache
     from ingest.pipeline import ingest
 
     settings = _settings(args)
@@ -104,7 +104,7 @@ def _searcher(args: argparse.Namespace) -> Callable[[str], dict]:
             return {"query": data["query"], "results": data["results"]}
 
         return search
-    from api.services import load_index
+    from api.loader import load_index
 
     index = load_index(_settings(args))
 
@@ -150,10 +150,10 @@ def cmd_concept(args: argparse.Namespace) -> int:
     if remote is not None:
         detail = remote.concept(args.name)
     else:
-        from api.services import load_index
+        from api.loader import load_index
         from index.lookups import concept_detail
 
-        detail = concept_detail(load_index(_settings(args)), args.name)
+        detail = concept_detail(load_index(_settings(args), search=False), args.name)
     if args.json:
         _print_json(detail)
         return 0
@@ -222,7 +222,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         answer.pop("keyword_only", None)
     else:
         from api.answer import AnswerEngine
-        from api.services import load_index
+        from api.loader import load_index
 
         settings = _settings(args)
         answer = AnswerEngine(settings).answer(load_index(settings), args.question,
@@ -260,8 +260,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         load_answer_set,
     )
     from api.evaluation import evaluate, format_report, load_questions
+    from api.loader import load_index
     from api.review_eval import evaluate_reviews, format_review_report, is_review_file, load_cases
-    from api.services import load_index
 
     settings = _settings(args)
     path = Path(args.questions)
@@ -296,10 +296,10 @@ def _read_text(source: str) -> str:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    from api.loader import load_index
     from api.requirements import check_text
     from api.review_llm import design_review
     from api.review_markdown import review_markdown
-    from api.services import load_index
 
     text = check_text(_read_text(args.file))
     settings = _settings(args)
@@ -339,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("content", nargs="?", help="content folder (default: CASEGRAPH_CONTENT_DIR)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--save-embeddings", action="store_true",
-                   help=f"then write every passage vector to CONTENT/{EMBEDDINGS_FILE}, so a "
+                   help="then write every passage vector into the content folder, so a "
                    "fresh clone's first build need not embed them")
     p.set_defaults(func=cmd_ingest)
 

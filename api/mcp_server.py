@@ -42,7 +42,7 @@ class _Lazy:
     def index(self) -> Index:
         with self._lock:
             if self._index is None:
-                from api.services import load_index
+                from api.loader import load_index
 
                 self._index = load_index(self.settings)
             return self._index

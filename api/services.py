@@ -1,4 +1,4 @@
-"""The in-process services the HTTP routes, the UI and the CLI share.
+"""The in-process services the HTTP routes and the UI share.
 
 Holds the settings, the embedder (loaded once), the store backend and the current index,
 which a reindex replaces in one reference swap: requests already running keep the index they
@@ -13,37 +13,17 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from index.embedder import Embedder, load_embedder
+from api.loader import embedder_for, index_over, load_index
 from index.manifest import IndexLoadError
-from index.relevance import WeakBelow
 from index.settings import Settings
 from index.store import Index
-from index.stores import Backend, Build, Store, open_backend
+from index.stores import Backend, Build, open_backend
 from index.stores.files import MemoryStore
 from ingest.pipeline import BuildBusy, Hooks, IngestReport, ingest
 
 log = logging.getLogger("casegraph")
 
 BUSY_RETRY_S = 1.0  # how often a server waiting on another process's build looks again
-
-
-def embedder_for(settings: Settings) -> Embedder:
-    return load_embedder(settings.model_path, settings.model_name, settings.embed_batch_size,
-                         settings.query_cache_size, settings.embed_backend,
-                         settings.model_cache_dir)
-
-
-def index_over(settings: Settings, store: Store, keyword_only: bool = False) -> Index:
-    """An ``Index`` over ``store`` with the configured fusion and weak-match thresholds."""
-    weak = WeakBelow(settings.weak_cosine, settings.weak_keyword_share,
-                      settings.weak_keyword_weight)
-    return Index(store, embedder_for(settings), settings.hybrid_dense_weight, settings.rrf_k,
-                 settings.fusion_pool, weak, keyword_only)
-
-
-def load_index(settings: Settings, backend: Backend | None = None) -> Index:
-    """The active version of the configured index."""
-    return index_over(settings, (backend or open_backend(settings)).open())
 
 
 class IndexNotReady(RuntimeError):

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.answer import AnswerEngine  # noqa: E402
 from api.evaluation import evaluate, load_questions, score  # noqa: E402
-from api.services import embedder_for, load_index  # noqa: E402
+from api.loader import embedder_for, load_index  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.evaluation import load_questions  # noqa: E402
-from api.services import embedder_for  # noqa: E402
+from api.loader import embedder_for  # noqa: E402
 from bench.run import (  # noqa: E402
     CLI,
     _peak_rss_mb,
@@ -50,7 +50,7 @@ from index.chunks import Chunk  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from index.store import Index  # noqa: E402
 from index.stores import Build, Filters, open_backend  # noqa: E402
-from index.stores.files import FileBackend  # noqa: E402
+from index.stores.file_backend import FileBackend  # noqa: E402
 from index.text import sentences  # noqa: E402
 from index.vectors import FaissStore  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402

@@ -5,14 +5,25 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import bm25s
 import numpy as np
 import Stemmer
+
+if TYPE_CHECKING:
+    import bm25s
 
 BM25_DIR = "bm25"
 BM25_K1 = 1.5
 BM25_B = 0.75
+
+
+def _bm25s() -> ModuleType:
+    """bm25s, imported on first use: it pulls in scipy, which look-ups need not load."""
+    import bm25s
+
+    return bm25s
 
 
 @lru_cache(maxsize=1)
@@ -27,7 +38,7 @@ def stem(word: str) -> str:
 
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, stop-word-free, stemmed tokens, the same for corpus and queries."""
-    return bm25s.tokenize(
+    return _bm25s().tokenize(
         texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
     )
 
@@ -46,7 +57,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
-        retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")
+        retriever = _bm25s().BM25(k1=BM25_K1, b=BM25_B, method="lucene")
         if texts:
             retriever.index(tokenize(texts), show_progress=False)
         return cls(retriever, len(texts))
@@ -56,7 +67,7 @@ class LexicalIndex:
 
     @classmethod
     def read(cls, directory: Path, size: int) -> LexicalIndex:
-        retriever = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
+        retriever = _bm25s().BM25.load(str(directory / BM25_DIR), show_progress=False)
         return cls(retriever, size)
 
     def shape(self) -> tuple[list[int], int, int]:

@@ -31,9 +31,9 @@ class Artifacts:
     """The checked contents of one index directory."""
 
     chunks: list[Chunk]
-    vectors: FaissStore
-    lexical: LexicalIndex
     graph: KnowledgeGraph
+    vectors: FaissStore | None = None  # None when loaded for look-ups only
+    lexical: LexicalIndex | None = None
 
 
 def checksums(directory: Path) -> dict[str, str]:
@@ -45,25 +45,32 @@ def checksums(directory: Path) -> dict[str, str]:
     }
 
 
-def load_artifacts(directory: Path, manifest: Manifest) -> Artifacts:
-    """Read and check every artifact of ``directory`` against ``manifest``."""
-    verify_checksums(directory, manifest)
+def load_artifacts(directory: Path, manifest: Manifest, search: bool = True) -> Artifacts:
+    """Read and check every artifact of ``directory`` against ``manifest``; with
+    ``search=False`` only the chunks and the graph (what concept and study look-ups read)."""
+    verify_checksums(directory, manifest, only=None if search else (CHUNKS_FILE, GRAPH_FILE))
     chunks = _read(CHUNKS_FILE, lambda: read_chunks(directory))
-    vectors = _read(VECTORS_FILE, lambda: FaissStore.read(directory))
-    lexical = _read(BM25_DIR, lambda: LexicalIndex.read(directory, len(chunks)))
     graph = _read(GRAPH_FILE, lambda: KnowledgeGraph(read_graph(directory)))
     check_chunks(chunks, manifest)
+    check_graph(graph, chunks, manifest)
+    if not search:
+        return Artifacts(chunks, graph)
+    vectors = _read(VECTORS_FILE, lambda: FaissStore.read(directory))
+    lexical = _read(BM25_DIR, lambda: LexicalIndex.read(directory, len(chunks)))
     check_vectors(vectors, manifest, len(chunks))
     check_lexical(lexical, len(chunks))
-    check_graph(graph, chunks, manifest)
-    return Artifacts(chunks, vectors, lexical, graph)
+    return Artifacts(chunks, graph, vectors, lexical)
 
 
-def verify_checksums(directory: Path, manifest: Manifest) -> None:
-    """Every file the build recorded is there with the same content."""
+def verify_checksums(directory: Path, manifest: Manifest,
+                     only: tuple[str, ...] | None = None) -> None:
+    """Every file the build recorded (or those of them ``only`` names) is there with the same
+    content."""
     if not manifest.checksums:
         raise IndexLoadError(f"{MANIFEST_FILE} records no file checksums. {REBUILD}")
     for name, expected in sorted(manifest.checksums.items()):
+        if only is not None and name not in only:
+            continue
         path = directory / name
         if not path.is_file():
             raise _bad(name, "is missing")

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from index.chunks import Chunk
 from ingest.chunker import chunk_document
+from ingest.errors import IngestError
 from ingest.markdown import FrontMatterError, ParsedDocument, parse_markdown
 
 STUDIES_FOLDER = "case-studies"
@@ -22,10 +23,6 @@ CHAPTERS = {
     "decisions": "key-decisions",
     "wrap-up": "wrap-up",
 }
-
-
-class IngestError(ValueError):
-    """Content that cannot be ingested; the message names the file and what to fix."""
 
 
 @dataclass

@@ -25,9 +25,10 @@ from index.embedder import Embedder
 from index.manifest import FORMAT_VERSION, Manifest
 from index.settings import Settings
 from index.stores import Backend, Build
-from index.stores.files import BuildLocked, FileBackend
+from index.stores.file_backend import BuildLocked, FileBackend
 from index.vector_cache import EMBEDDINGS_FILE, read_vector_cache
-from ingest.corpus import IngestError, Study, load_corpus, make_chunks, markdown_files
+from ingest.corpus import Study, load_corpus, make_chunks, markdown_files
+from ingest.errors import IngestError
 from ingest.graph_builder import build_graph
 from ingest.triggers import trigger_counts
 from ingest.unmatched import unmatched_terms

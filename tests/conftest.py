@@ -19,11 +19,11 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import uvicorn
 
-from api.services import embedder_for, load_index
+from api.loader import embedder_for, load_index
 from index.embedder import Embedder
 from index.settings import Settings
 from index.store import Index
-from index.stores.files import FileBackend
+from index.stores.file_backend import FileBackend
 from ingest.pipeline import ingest
 
 FIXTURE_CORPUS = Path(__file__).parent / "fixtures" / "corpus"

@@ -13,14 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
 from index.chunks import Chunk
 from index.manifest import Manifest
 from index.settings import Settings
 
 if TYPE_CHECKING:
     import networkx as nx
+    import numpy as np
 
     from index.graph import KnowledgeGraph
 
@@ -102,8 +101,10 @@ class Backend(Protocol):
         """The active version's name (cheap; polled by servers), None when there is none."""
         ...
 
-    def open(self) -> Store:
-        """A store pinned to the active version; raises IndexLoadError when there is none."""
+    def open(self, search: bool = True) -> Store:
+        """A store pinned to the active version; raises IndexLoadError when there is none.
+        ``search=False``: the caller only looks up chunks and the graph, so a store may skip
+        loading what searching needs."""
         ...
 
     def active_manifest(self) -> tuple[str, Manifest]:
@@ -124,7 +125,7 @@ def open_backend(settings: Settings) -> Backend:
     """The backend ``settings`` name: PostgreSQL for a ``postgresql://`` URL, else files."""
     url = settings.store_url
     if not url:
-        from index.stores.files import FileBackend
+        from index.stores.file_backend import FileBackend
 
         return FileBackend(settings.index_dir, settings.faiss_hnsw_min_rows)
     if url.startswith(("postgresql://", "postgres://")):

@@ -1,43 +1,31 @@
-"""The embedded store: one index folder of files (FAISS, bm25s, chunks.jsonl, graph.json).
+"""The embedded store: one build folder of files (FAISS, bm25s, chunks.jsonl, graph.json).
 
-The index path is a symbolic link to a build folder beside it. A build is written to a
-temporary folder, renamed into place, and only then is the link replaced (``os.replace``),
-so a crash at any point leaves the previous index whole and serving. A lock file beside the
-link admits one build at a time across processes, and a build only ever removes builds the
-link does not point to. A process loads the files read-only into memory, after checking every
-file (``index/validation.py``), so any number of server processes can share one folder.
+``write_build`` writes a build's files into a folder; ``FileStore`` loads one read-only into
+memory after checking every file (``index/validation.py``), so any number of server
+processes can share it. Where build folders live, and which one is active, is
+``index/stores/file_backend.py``'s business.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
-from filelock import FileLock, Timeout
 
 from index.chunks import Chunk, read_chunks, write_chunks
 from index.graph import KnowledgeGraph, as_read, write_graph
 from index.lexical import LexicalIndex, tokenize
-from index.manifest import MANIFEST_FILE, IndexLoadError, Manifest
+from index.manifest import IndexLoadError, Manifest
 from index.stores import Build, Filters, Ranked
 from index.validation import checksums, load_artifacts, verify_checksums
 from index.vectors import FaissStore
 
 KEYWORD_ONLY_VERSION = "keyword-only"
 """Version name of the in-memory index served while the first build computes its vectors."""
-
-
-class BuildLocked(RuntimeError):
-    """Another process is building this index folder."""
 
 
 class MemoryStore:
@@ -47,7 +35,8 @@ class MemoryStore:
     the full build are computed; ``dense`` must not be asked of it then."""
 
     def __init__(self, version: str, manifest: Manifest, chunks: list[Chunk],
-                 lexical: LexicalIndex, graph: KnowledgeGraph, vectors: FaissStore | None = None):
+                 lexical: LexicalIndex | None, graph: KnowledgeGraph,
+                 vectors: FaissStore | None = None):
         self.version = version
         self.manifest = manifest
         self._chunks, self._vectors = chunks, vectors
@@ -74,6 +63,8 @@ class MemoryStore:
         return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
 
     def lexical(self, query: str, k: int, filters: Filters) -> Ranked:
+        if self._lexical is None:
+            raise RuntimeError("This index was opened for look-ups only; it cannot search.")
         scores = self._lexical.scores(query)
         allowed = self._allowed(filters)
         if allowed is not None:
@@ -115,124 +106,39 @@ class MemoryStore:
 
 
 class FileStore(MemoryStore):
-    """One build folder, loaded into memory."""
+    """One build folder, loaded into memory (without its FAISS and BM25 files for
+    ``search=False``: concept and study look-ups need only the chunks and the graph)."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, search: bool = True):
         manifest = Manifest.read(directory)
-        found = load_artifacts(directory, manifest)
+        found = load_artifacts(directory, manifest, search)
         super().__init__(directory.name, manifest, found.chunks, found.lexical, found.graph,
                          found.vectors)
 
 
-class FileBackend:
-    """An index folder (a link swapped atomically to the newest build folder)."""
+def write_build(directory: Path, build: Build, hnsw_min_rows: int) -> None:
+    """Write every file of ``build`` into ``directory``, the manifest (with checksums) last."""
+    write_chunks(directory, build.chunks)
+    FaissStore.build(build.vectors, hnsw_min_rows).write(directory)
+    LexicalIndex.build([c.embedding_text() for c in build.chunks]).write(directory)
+    write_graph(directory, build.graph)
+    build.manifest.checksums = checksums(directory)
+    build.manifest.write(directory)
 
-    def __init__(self, index_dir: Path, hnsw_min_rows: int = 0):
-        self.index_dir = Path(index_dir)
-        self.hnsw_min_rows = hnsw_min_rows
 
-    def describe(self) -> str:
-        return str(self.index_dir)
-
-    @property
-    def builds_root(self) -> Path:
-        """Folder holding the build directories the index link points into."""
-        return self.index_dir.parent / f".{self.index_dir.name}.builds"
-
-    def active_version(self) -> str | None:
-        target = Path(os.path.realpath(self.index_dir))
-        return target.name if (target / MANIFEST_FILE).is_file() else None
-
-    @property
-    def lock_path(self) -> Path:
-        """The lock file one build of the index holds at a time, across processes."""
-        return self.index_dir.parent / f".{self.index_dir.name}.lock"
-
-    def open(self) -> FileStore:
-        return FileStore(Path(os.path.realpath(self.index_dir)))
-
-    def active_manifest(self) -> tuple[str, Manifest]:
-        directory = Path(os.path.realpath(self.index_dir))
-        return directory.name, Manifest.read(directory)
-
-    def cached_vectors(self, model_name: str, dimension: int) -> dict[str, np.ndarray]:
-        """Vectors of the active build if it is intact and used the same model (of any format
-        version: vectors depend only on the model and the text)."""
-        directory = Path(os.path.realpath(self.index_dir))
-        try:
-            manifest = Manifest.read(directory)
-            if (manifest.model_name, manifest.dimension) != (model_name, dimension):
-                return {}
-            if manifest.checksums:  # indexes of format 1 have none; their vectors are still reused
-                verify_checksums(directory, manifest)
-            chunks = read_chunks(directory)
-            vectors = FaissStore.read(directory).vectors()
-        except (IndexLoadError, OSError, ValueError, TypeError, RuntimeError):
+def read_vectors(directory: Path, model_name: str, dimension: int) -> dict[str, np.ndarray]:
+    """embed_hash -> vector of the build in ``directory`` if it is intact and used the same
+    model (of any format version: vectors depend only on the model and the text)."""
+    try:
+        manifest = Manifest.read(directory)
+        if (manifest.model_name, manifest.dimension) != (model_name, dimension):
             return {}
-        if len(chunks) != len(vectors):
-            return {}
-        return {c.embed_hash: v for c, v in zip(chunks, vectors, strict=True) if c.embed_hash}
-
-    @contextmanager
-    def build_lock(self) -> Iterator[None]:
-        """Hold the build lock (or raise BuildLocked at once), clearing what killed builds left."""
-        self.index_dir.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            lock = FileLock(self.lock_path).acquire(timeout=0)
-        except Timeout as exc:
-            raise BuildLocked(
-                f"Another build of the index {self.index_dir.name} is running (it holds "
-                f"{self.lock_path.name}); try again when it has finished."
-            ) from exc
-        with lock:
-            self._remove_leftovers()
-            yield
-
-    def publish(self, build: Build, on_stage: Callable[[str], None] | None = None) -> str:
-        """Write, seal, link; call with ``build_lock`` held. ``on_stage`` gets each step."""
-        stage = on_stage or (lambda _: None)
-        root = self.builds_root
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = root / f"tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        try:
-            write_chunks(tmp, build.chunks)
-            stage("Writing the new build.")
-            FaissStore.build(build.vectors, self.hnsw_min_rows).write(tmp)
-            LexicalIndex.build([c.embedding_text() for c in build.chunks]).write(tmp)
-            write_graph(tmp, build.graph)
-            build.manifest.checksums = checksums(tmp)
-            build.manifest.write(tmp)
-            stage("Sealing the new build.")
-            final = root / f"build-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-            tmp.rename(final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        stage("Linking the new build.")
-        self._swap_link(final, stage)
-        stage("Removing superseded builds.")
-        self._remove_leftovers()
-        return final.name
-
-    def _swap_link(self, target: Path, stage: Callable[[str], None]) -> None:
-        """Point the index path at ``target`` atomically; a plain directory there is moved aside."""
-        index_dir = self.index_dir
-        if index_dir.exists() and not index_dir.is_symlink():
-            index_dir.rename(self.builds_root / f"previous-{uuid.uuid4().hex[:6]}")
-        link = index_dir.parent / f".{index_dir.name}.link-{uuid.uuid4().hex[:6]}"
-        os.symlink(os.path.relpath(target, index_dir.parent), link)
-        stage("Swapping the index link.")
-        os.replace(link, index_dir)
-
-    def _remove_leftovers(self) -> None:
-        """With the build lock held: drop every build but the one the link points to, and what
-        interrupted builds left (``tmp-*`` folders, ``.<index>.link-*`` links)."""
-        live = Path(os.path.realpath(self.index_dir))
-        root = self.builds_root
-        for old in root.iterdir() if root.is_dir() else []:
-            if old.name.startswith(("build-", "tmp-", "previous-")) and old.resolve() != live:
-                shutil.rmtree(old, ignore_errors=True)
-        for link in self.index_dir.parent.glob(f".{self.index_dir.name}.link-*"):
-            link.unlink(missing_ok=True)
-
+        if manifest.checksums:  # indexes of format 1 have none; their vectors are still reused
+            verify_checksums(directory, manifest)
+        chunks = read_chunks(directory)
+        vectors = FaissStore.read(directory).vectors()
+    except (IndexLoadError, OSError, ValueError, TypeError, RuntimeError):
+        return {}
+    if len(chunks) != len(vectors):
+        return {}
+    return {c.embed_hash: v for c, v in zip(chunks, vectors, strict=True) if c.embed_hash}

@@ -306,8 +306,9 @@ class PostgresBackend:
                                  "Build one with: casegraph ingest")
         return str(found[0]), found[1]
 
-    def open(self, version: str | None = None) -> PostgresStore:
-        """A store pinned to the active version, or to ``version`` while it still exists."""
+    def open(self, search: bool = True, version: str | None = None) -> PostgresStore:
+        """A store pinned to the active version, or to ``version`` while it still exists
+        (searching reads the database, so ``search`` changes nothing here)."""
         found = self._version(None if version is None else int(version))
         if found is None:
             raise IndexLoadError(

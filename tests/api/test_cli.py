@@ -74,11 +74,11 @@ def test_concept_json_and_text(built):
 
 def run_in_one_process(*commands: list[str], env: dict | None = None) -> str:
     """Run CLI commands in one fresh Python process; returns its output, which ends with
-    whether torch and onnxruntime were imported."""
+    whether torch, onnxruntime, bm25s, networkx and the ingest pipeline were imported."""
     calls = "".join(f"assert main({c!r}) == 0\n" for c in commands)
-    probe = ("import sys\nfrom api.cli import main\n" + calls +
-             "print('torch loaded:', 'torch' in sys.modules)\n"
-             "print('onnxruntime loaded:', 'onnxruntime' in sys.modules)\n")
+    probe = ("import sys\nfrom api.cli import main\n" + calls + "".join(
+        f"print('{name} loaded:', '{name}' in sys.modules)\n"
+        for name in ("torch", "onnxruntime", "bm25s", "networkx", "ingest.pipeline")))
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             timeout=300, env={**os.environ, **(env or {})})
     assert result.returncode == 0, result.stderr
@@ -87,9 +87,12 @@ def run_in_one_process(*commands: list[str], env: dict | None = None) -> str:
 
 def test_concept_and_stats_never_load_the_model(built):
     _, index = built
+    out = run_in_one_process(["stats", "--index", str(index)])
+    assert "networkx loaded: False" in out  # stats reads the manifest alone
     out = run_in_one_process(["concept", "geohash", "--index", str(index)],
                              ["stats", "--index", str(index)])
     assert "torch loaded: False" in out and "onnxruntime loaded: False" in out
+    assert "bm25s loaded: False" in out and "ingest.pipeline loaded: False" in out
     assert re.search(r"\(geo-finder, \d+ passages?\)", out)
     assert not re.search(r"\b1 passages\b", out)
 

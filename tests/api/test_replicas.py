@@ -94,7 +94,7 @@ def test_reindex_under_load_drops_no_request_and_never_mixes_versions(replica_se
     for _, version, citations in answers:
         assert citations
         if version not in stores:
-            stores[version] = backend.open(version)
+            stores[version] = backend.open(version=version)
         for c in citations:
             chunk = stores[version].chunk(c["chunk_id"])
             assert chunk is not None, (version, c["chunk_id"])

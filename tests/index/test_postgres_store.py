@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import pytest
 
 from api.answer import AnswerEngine
-from api.services import load_index
+from api.loader import load_index
 from index import lookups
 from index.settings import Settings
 from index.store import FilterError, Index

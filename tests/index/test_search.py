@@ -97,7 +97,7 @@ def test_a_lone_common_word_is_a_weak_keyword_match(fixture_index):
 
 
 def test_fusion_reads_the_configured_pool_of_each_ranking(fixture_settings):
-    from api.services import load_index
+    from api.loader import load_index
 
     narrow = load_index(fixture_settings.model_copy(update={"fusion_pool": 10}))
     assert narrow.fusion_pool == 10

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.lookups import concept_detail
 from index.manifest import IndexLoadError
 from index.store import Index
-from index.stores.files import FileBackend
+from index.stores.file_backend import FileBackend
 from index.vectors import FaissStore
 from tests.conftest import reseal
 
@@ -46,6 +47,18 @@ def test_a_file_changed_after_the_build_fails_its_checksum(build, embedder):
     (build / "chunks.jsonl").write_bytes(original)
     (build / "graph.json").unlink()
     _refused(build, embedder, "graph.json is missing")
+
+
+def test_look_ups_read_and_check_only_the_chunks_and_the_graph(build, embedder):
+    (build / "vectors.faiss").write_bytes(b"not faiss")  # searching needs it, look-ups do not
+    index = Index(FileBackend(build).open(search=False), embedder)
+    assert concept_detail(index, "geohash")["studies"][0]["evidence"]
+    with pytest.raises(RuntimeError, match="opened for look-ups only"):
+        index.search("geohash cells", mode="bm25")
+    _refused(build, embedder, "vectors.faiss does not match the checksum")
+    (build / "graph.json").write_text("[1, 2, 3]")  # the graph is still checked
+    with pytest.raises(IndexLoadError, match=r"graph\.json does not match the checksum"):
+        FileBackend(build).open(search=False)
 
 
 def test_graph_that_is_not_a_graph(build, embedder):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from index.store import Index
-from index.stores.files import FileBackend
+from index.stores.file_backend import FileBackend
 from ingest.pipeline import ingest
 from tests.conftest import copy_corpus
 

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from api.services import load_index
-from index.stores.files import FileBackend
-from ingest.corpus import IngestError
+from api.loader import load_index
+from index.stores.file_backend import FileBackend
+from ingest.errors import IngestError
 from ingest.markdown import FrontMatterError, parse_markdown
 from ingest.pipeline import ingest
 from tests.conftest import build_lock_held, copy_corpus, make_settings

@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from api.services import load_index
+from api.loader import load_index
 from index.manifest import IndexLoadError, Manifest
 from index.stores import files
+from index.stores.file_backend import FileBackend
 from index.vector_cache import EMBEDDINGS_FILE, read_vector_cache, write_vector_cache
-from ingest.corpus import IngestError
+from ingest.errors import IngestError
 from ingest.pipeline import ingest
 from tests.conftest import copy_corpus, make_settings
 
@@ -66,7 +67,7 @@ def test_crash_mid_ingest_leaves_previous_index_serving(tmp_path, embedder, monk
     assert (Manifest.read(index_dir).built_at, sorted(p.name for p in index_dir.iterdir())) == before
     index = load_index(make_settings(content, index_dir))
     assert not any("Replaced." in c.text for c in index.chunks)
-    leftovers = [p.name for p in files.FileBackend(index_dir).builds_root.iterdir()]
+    leftovers = [p.name for p in FileBackend(index_dir).builds_root.iterdir()]
     assert len(leftovers) == 1, leftovers
 
 
@@ -133,7 +134,7 @@ def test_ingest_reports_its_stages(tmp_path, embedder):
 def test_shipped_embeddings_spare_a_fresh_build_its_embedding(tmp_path, embedder):
     content = copy_corpus(tmp_path)
     first = ingest(content, tmp_path / "first", embedder, progress=False)
-    cached = files.FileBackend(tmp_path / "first").cached_vectors(embedder.name,
+    cached = FileBackend(tmp_path / "first").cached_vectors(embedder.name,
                                                                   embedder.dimension)
     assert write_vector_cache(content / EMBEDDINGS_FILE, embedder.name, cached) == len(cached)
 

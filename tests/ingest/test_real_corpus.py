@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from api.answer import AnswerEngine
-from api.services import load_index
+from api.loader import load_index
 from index.settings import Settings
 from index.vector_cache import EMBEDDINGS_FILE
 from ingest.pipeline import IngestReport, ingest
