@@ -7,13 +7,15 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+
 from index.chunks import Chunk
 from index.concepts import ConceptMatcher
 from index.embedder import Embedder
 from index.graph import KnowledgeGraph
 from index.manifest import Manifest
 from index.relevance import WeakBelow, keyword_matches
-from index.stores import MODES, Filters, Store
+from index.stores import MODES, Filters, Ranked, Store
 from index.validation import loaded_counts
 
 
@@ -119,31 +121,37 @@ class Index:
             mode = "bm25"
         filters = self.filters(study, chapter, concept)
         pool = max(pool or self.fusion_pool, k)
-        dense: dict[int, tuple[int, float]] = {}
-        lexical: dict[int, tuple[int, float]] = {}
+        empty = Ranked.of([])
+        dense = lexical = empty
         if mode in ("hybrid", "dense"):
-            found = self.store.dense(self.embedder.encode_query(query), pool, filters)
-            dense = {row: (rank, score) for rank, (row, score) in enumerate(found)}
+            dense = self.store.dense(self.embedder.encode_query(query), pool, filters)
         if mode in ("hybrid", "bm25"):
-            found = self.store.lexical(query, pool, filters)
-            lexical = {row: (rank, score) for rank, (row, score) in enumerate(found)}
-        weights = {"hybrid": self.dense_weight, "dense": 1.0, "bm25": 0.0}[mode]
-        fused: dict[int, float] = {}
-        for row, (rank, _) in dense.items():
-            fused[row] = fused.get(row, 0.0) + weights / (self.rrf_k + rank + 1)
-        for row, (rank, _) in lexical.items():
-            fused[row] = fused.get(row, 0.0) + (1 - weights) / (self.rrf_k + rank + 1)
-        scale = self.rrf_k + 1
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+            lexical = self.store.lexical(query, pool, filters)
+        weight = {"hybrid": self.dense_weight, "dense": 1.0, "bm25": 0.0}[mode]
+        ranked = self._fuse(dense, lexical, weight, k)
         chunks = self.store.chunks([row for row, _ in ranked])
         matches = keyword_matches(query, [c.embedding_text() for c in chunks], self.term_idf)
         hits = []
+        scale = self.rrf_k + 1
         for (row, score), chunk, match in zip(ranked, chunks, matches, strict=True):
-            cosine = dense[row][1] if row in dense else None
-            hits.append(Hit(chunk, score * scale, cosine,
-                            lexical[row][1] if row in lexical else None, match.share,
+            cosine, bm25 = _score_of(dense, row), _score_of(lexical, row)
+            hits.append(Hit(chunk, score * scale, cosine, bm25, match.share,
                             self.weak_below.weak(cosine, match)))
         return hits
+
+    def _fuse(self, dense: Ranked, lexical: Ranked, weight: float,
+              k: int) -> list[tuple[int, float]]:
+        """Weighted reciprocal rank fusion: each list adds ``w / (rrf_k + rank)`` to its rows;
+        the top ``k`` rows by fused score, ties broken by row."""
+        rows = np.concatenate([dense.rows, lexical.rows])
+        if not len(rows):
+            return []
+        gains = np.concatenate([weight / (self.rrf_k + np.arange(1, len(dense) + 1)),
+                                (1 - weight) / (self.rrf_k + np.arange(1, len(lexical) + 1))])
+        unique, where = np.unique(rows, return_inverse=True)
+        fused = np.bincount(where, weights=gains, minlength=len(unique))
+        top = np.lexsort((unique, -fused))[:k]
+        return list(zip(unique[top].tolist(), fused[top].tolist(), strict=True))
 
     @cached_property
     def term_idf(self) -> dict[str, float]:
@@ -159,6 +167,12 @@ class Index:
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         return self.store.chunk(chunk_id)
+
+
+def _score_of(ranked: Ranked, row: int) -> float | None:
+    """The score ``ranked`` gave ``row``, None when the row is not in it."""
+    at = np.flatnonzero(ranked.rows == row)
+    return float(ranked.scores[at[0]]) if len(at) else None
 
 
 def _close(value: str, options: set[str]) -> list[str]:

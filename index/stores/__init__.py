@@ -9,9 +9,11 @@ unset means the embedded files (FAISS + bm25s + networkx), ``postgresql://...`` 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
 
 from index.chunks import Chunk
 from index.manifest import Manifest
@@ -19,12 +21,29 @@ from index.settings import Settings
 
 if TYPE_CHECKING:
     import networkx as nx
-    import numpy as np
 
     from index.graph import KnowledgeGraph
 
-Ranked = list[tuple[int, float]]
-"""(row, score) pairs, best first."""
+@dataclass(frozen=True)
+class Ranked:
+    """A candidate list, best first: chunk rows and their scores, as parallel arrays."""
+
+    rows: np.ndarray  # int64
+    scores: np.ndarray  # float
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[int, float]]) -> Ranked:
+        """From (row, score) pairs already in rank order."""
+        found = list(pairs)
+        return cls(np.fromiter((r for r, _ in found), dtype="int64", count=len(found)),
+                   np.fromiter((s for _, s in found), dtype="float64", count=len(found)))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[tuple[int, float]]:
+        """(row, score) pairs, best first."""
+        return zip(self.rows.tolist(), self.scores.tolist(), strict=True)
 
 
 MODES = ("hybrid", "dense", "bm25")

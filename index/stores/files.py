@@ -60,7 +60,7 @@ class MemoryStore:
         if self._vectors is None:
             raise RuntimeError("This keyword-only index has no vectors yet.")
         ids, scores = self._vectors.search(vector, k, self._allowed(filters))
-        return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+        return Ranked(ids.astype("int64"), scores)
 
     def lexical(self, query: str, k: int, filters: Filters) -> Ranked:
         if self._lexical is None:
@@ -72,7 +72,8 @@ class MemoryStore:
             mask[allowed] = True
             scores = np.where(mask, scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:k]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        top = top[scores[top] > 0]
+        return Ranked(top.astype("int64"), scores[top])
 
     def chunks(self, rows: Sequence[int]) -> list[Chunk]:
         return [self._chunks[r] for r in rows]

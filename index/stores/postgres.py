@@ -179,7 +179,8 @@ class PostgresStore:
         ).format(chunks=self._t["chunks"], where=where)
         rows = self._rows(query, {**params, "v": np.asarray(vector, dtype="float32"), "k": k})
         # the iterative index scan may return neighbours slightly out of order
-        return sorted(((int(r), float(s)) for r, s in rows), key=lambda x: (-x[1], x[0]))
+        return Ranked.of(sorted(((int(r), float(s)) for r, s in rows),
+                                key=lambda x: (-x[1], x[0])))
 
     def lexical(self, query: str, k: int, filters: Filters) -> Ranked:
         where, params = self._where(filters)
@@ -189,14 +190,14 @@ class PostgresStore:
         else:
             tokens = tokenize([query])[0]
             if not tokens:
-                return []
+                return Ranked.of([])
             join = (sql.SQL("JOIN {chunks} AS c ON c.chunk_row = p.chunk_row WHERE true ")
                     .format(chunks=self._t["chunks"]) + where) if filters else sql.SQL("")
             statement = sql.SQL(BM25_QUERY).format(postings=self._t["postings"], join=join,
                                                    lexicon=self._t["lexicon"])
             params |= {"tokens": tokens, "n": self._n, "k1": BM25_K1, "b": BM25_B,
                        "avgdl": self._avgdl, "k": k}
-        return [(int(r), float(s)) for r, s in self._rows(statement, params) if s > 0]
+        return Ranked.of((int(r), float(s)) for r, s in self._rows(statement, params) if s > 0)
 
     def chunks(self, rows: Sequence[int]) -> list[Chunk]:
         if not rows:
