@@ -60,11 +60,6 @@ class Filters:
     def __bool__(self) -> bool:
         return bool(self.study or self.chapter or self.concept)
 
-    def admits(self, chunk: Chunk) -> bool:
-        return ((not self.study or chunk.study == self.study)
-                and (not self.chapter or chunk.chapter == self.chapter)
-                and (not self.concept or self.concept in chunk.concepts))
-
 
 @dataclass
 class Build:

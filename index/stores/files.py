@@ -51,10 +51,30 @@ class MemoryStore:
         return cls(KEYWORD_ONLY_VERSION, manifest, chunks, lexical, KnowledgeGraph(as_read(graph)))
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
+        """The rows ``filters`` admit (None: all), from columns built once per store."""
         if not filters:
             return None
-        return np.asarray([i for i, c in enumerate(self._chunks) if filters.admits(c)],
-                          dtype="int64")
+        studies, chapters, concepts = self._columns
+        admitted = np.ones(len(self._chunks), dtype=bool)
+        if filters.study:
+            admitted &= studies == filters.study
+        if filters.chapter:
+            admitted &= chapters == filters.chapter
+        if filters.concept:
+            tagged = np.zeros_like(admitted)
+            tagged[concepts.get(filters.concept, [])] = True
+            admitted &= tagged
+        return np.flatnonzero(admitted).astype("int64")
+
+    @cached_property
+    def _columns(self) -> tuple[np.ndarray, np.ndarray, dict[str, list[int]]]:
+        """Each row's study and chapter, and the rows tagged with each concept."""
+        concepts: dict[str, list[int]] = {}
+        for row, chunk in enumerate(self._chunks):
+            for concept in chunk.concepts:
+                concepts.setdefault(concept, []).append(row)
+        return (np.array([c.study for c in self._chunks], dtype=object),
+                np.array([c.chapter for c in self._chunks], dtype=object), concepts)
 
     def dense(self, vector: np.ndarray, k: int, filters: Filters) -> Ranked:
         if self._vectors is None:

@@ -36,6 +36,11 @@ def test_filters_restrict_results(fixture_index):
     assert hits and {h.chunk.chapter for h in hits} == {"key-decisions"}
     hits = fixture_index.search("fleet", k=10, concept="hash ring")
     assert hits and all("consistent-hashing" in h.chunk.concepts for h in hits)
+    admitted = {c.id for c in fixture_index.chunks
+                if c.study == "kv-cache" and "consistent-hashing" in c.concepts}
+    hits = fixture_index.search("ring", k=50, study="kv-cache", concept="consistent-hashing",
+                                mode="dense")  # dense ranks every admitted passage
+    assert {h.chunk.id for h in hits} == admitted
 
 
 def test_unknown_filter_values_raise_with_suggestions(fixture_index):
