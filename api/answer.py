@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 
 from api import extractive, intent
@@ -19,7 +20,8 @@ from api.answer_types import Answer
 from api.compose import AnswerBuilder, Context
 from api.composers import choice, comparison, estimate, failure, mechanism, where_used
 from api.followup import Turn, has_pronoun, is_follow_up, standalone, user_questions
-from api.hygiene import asks_for_tips
+from api.hygiene import MAX_WORDS as MAX_SENTENCE_WORDS
+from api.hygiene import asks_for_tips, clean_sentences
 from api.similarity import SentenceSimilarity
 from api.study_names import named_studies, study_title, without_study_names
 from index.lexical import tokenize
@@ -40,6 +42,13 @@ COMPOSERS: dict[str, Callable[[Context, AnswerBuilder], bool]] = {
 }
 
 
+def quotable_sentences(index: Index) -> list[str]:
+    """Every sentence of the index an offline answer may rank (tips included)."""
+    return list(dict.fromkeys(
+        s.text for chunk in index.chunks for s in clean_sentences(chunk, tips=True)
+        if len(s.text.split()) <= MAX_SENTENCE_WORDS))
+
+
 class AnswerEngine:
     """Answers questions over one index; stateless apart from settings."""
 
@@ -50,8 +59,18 @@ class AnswerEngine:
     def similarity(self, index: Index) -> SentenceSimilarity:
         """Sentence similarity with the index's embedder (one vector cache per engine)."""
         if self._similarity is None or self._similarity.embedder is not index.embedder:
-            self._similarity = SentenceSimilarity(index.embedder)
+            folder = self.settings.index_dir
+            store = folder.parent / f".{folder.name}.sentences.npz"  # beside the index link
+            self._similarity = SentenceSimilarity(index.embedder, store)
         return self._similarity
+
+    def warm(self, index: Index, stop: threading.Event) -> int:
+        """Hold a vector for every quotable sentence of ``index`` ahead of the questions that
+        will rank them (the sentence similarity of offline answers), reading the saved ones
+        and embedding (then saving) the rest; how many were embedded."""
+        if index.keyword_only:
+            return 0
+        return self.similarity(index).warm(quotable_sentences(index), stop)
 
     # understanding the question ---------------------------------------------------------
     def standalone_query(self, index: Index, question: str,

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import warnings
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ from index.manifest import IndexLoadError
 from index.settings import Settings
 from index.store import FilterError
 from ingest.errors import IngestError
+from ingest.pipeline import IngestReport
 
 log = logging.getLogger("casegraph")
 
@@ -70,6 +72,21 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(500, f"Building the index failed: {exc}")
 
 
+def _warm_answers(app: FastAPI, svc: Services) -> None:
+    """Embed the loaded index's sentences for offline answers, in a background thread."""
+    if not svc.settings.warm_sentences or not svc.ready:
+        return
+    index, engine = svc.index, app.state.engine
+
+    def run() -> None:
+        started = time.perf_counter()
+        done = engine.warm(index, svc.stopping)
+        log.info("casegraph embedded %d answer sentences in %.1fs", done,
+                 time.perf_counter() - started)
+
+    threading.Thread(target=run, name="casegraph-warm", daemon=True).start()
+
+
 def _start_index(app: FastAPI, svc: Services, metrics: Metrics, background: bool) -> None:
     """Load the index, or build it first; in the background so routes can answer 503 meanwhile."""
 
@@ -79,6 +96,7 @@ def _start_index(app: FastAPI, svc: Services, metrics: Metrics, background: bool
                               on_stage=lambda stage: log.info("casegraph build: %s", stage))
             metrics.set_index_counts(svc.index.manifest.counts)
             log.info("casegraph index ready: %s", svc.index.manifest.counts)
+            _warm_answers(app, svc)
         except Exception as exc:
             if not svc.keyword_only:
                 _failed(svc, exc)
@@ -143,7 +161,12 @@ def create_app(settings: Settings | None = None, with_ui: bool = True,
     app.state.services = svc
     app.state.engine = AnswerEngine(settings)
     app.state.metrics = metrics
-    app.state.jobs = ReindexJobs(svc, lambda report: metrics.set_index_counts(report.manifest.counts))
+
+    def reindexed(report: IngestReport) -> None:
+        metrics.set_index_counts(report.manifest.counts)
+        _warm_answers(app, svc)
+
+    app.state.jobs = ReindexJobs(svc, reindexed)
     _install_error_handlers(app)
     app.include_router(router)
     if settings.cors_origins:

@@ -72,7 +72,7 @@ def candidates(index: Index, question: str, hits: list[Hit], tips: bool = False,
                   if pool else [])
     top = hits[0].score or 1.0
     meaning = (focus.similarity.scores(question, [s.text for _, _, s in pool])
-               if focus.similarity else [0.0] * len(pool))
+               if focus.similarity is not None else [0.0] * len(pool))
     scored = []
     for (hit, rank, sentence), tokens, cosine in zip(pool, token_sets, meaning, strict=True):
         overlap = _weighted_overlap(query, tokens, idf)

@@ -116,8 +116,13 @@ class Services:
         self._watcher = threading.Thread(target=run, name="casegraph-watch", daemon=True)
         self._watcher.start()
 
+    @property
+    def stopping(self) -> threading.Event:
+        """Set when the server shuts down; background work checks it between steps."""
+        return self._stop
+
     def close(self) -> None:
-        """Stop the watcher."""
+        """Stop the watcher (and background work watching ``stopping``)."""
         self._stop.set()
 
     def build(self, progress: bool = True, on_stage: Callable[[str], None] | None = None,

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     min_answer_score_with_concept: float = 0.25
     min_answer_score_in_vocabulary: float = 0.34
     answer_sentences: int = 5
+    warm_sentences: bool = True  # a server embeds the sentences answers rank, once loaded
 
     llm_base_url: str | None = None
     llm_model: str = "local"

@@ -1,4 +1,5 @@
-"""Embeddings shipped beside a content folder (``embeddings.npz``), keyed by embedding hash.
+"""Vector files keyed by embedding hash: the passage vectors shipped beside a content folder
+(``embeddings.npz``), and the answer-sentence vectors a server keeps in the model cache.
 
 A fresh clone's first build reuses them instead of embedding the whole corpus again: a vector
 depends only on the model and the exact text, so a passage whose hash is in the file gets the
@@ -8,6 +9,7 @@ embedded as usual. A file for another model, or one that cannot be read, is igno
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
@@ -19,6 +21,11 @@ import numpy as np
 EMBEDDINGS_FILE = "embeddings.npz"
 
 log = logging.getLogger("casegraph")
+
+
+def embed_hash(model_name: str, text: str) -> str:
+    """The key of a text's vector: a hash of the model's name and the exact text."""
+    return hashlib.sha256(f"{model_name}\n{text}".encode()).hexdigest()[:24]
 
 
 def read_vector_cache(path: Path, model_name: str, dimension: int) -> dict[str, np.ndarray]:

@@ -26,7 +26,7 @@ from index.manifest import FORMAT_VERSION, Manifest
 from index.settings import Settings
 from index.stores import Backend, Build
 from index.stores.file_backend import BuildLocked, FileBackend
-from index.vector_cache import EMBEDDINGS_FILE, read_vector_cache
+from index.vector_cache import EMBEDDINGS_FILE, embed_hash, read_vector_cache
 from ingest.corpus import Study, load_corpus, make_chunks, markdown_files
 from ingest.errors import IngestError
 from ingest.graph_builder import build_graph
@@ -194,7 +194,7 @@ def _embed(chunks: list[Chunk], embedder: Embedder, backend: Backend, shipped: P
     content (``embeddings.npz``) for unchanged texts."""
     texts = [c.embedding_text() for c in chunks]
     for chunk, text in zip(chunks, texts, strict=True):
-        chunk.embed_hash = hashlib.sha256(f"{embedder.name}\n{text}".encode()).hexdigest()[:24]
+        chunk.embed_hash = embed_hash(embedder.name, text)
     cache = backend.cached_vectors(embedder.name, embedder.dimension)
     if any(c.embed_hash not in cache for c in chunks):
         cache = {**read_vector_cache(shipped, embedder.name, embedder.dimension), **cache}

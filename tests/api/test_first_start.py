@@ -138,3 +138,29 @@ def test_a_server_started_during_another_process_build_waits_then_serves(tmp_pat
         wait_ready(client)
         top = client.get("/search", params={"q": "nearest scooters", "k": 3}).json()
         assert top["results"][0]["study"] == "geo-finder"
+
+
+def test_a_loaded_server_embeds_answer_sentences_so_answers_need_not(tmp_path):
+    from api.answer import AnswerEngine, quotable_sentences
+
+    settings = make_settings(copy_corpus(tmp_path), tmp_path / "index")
+    app = create_app(settings, with_ui=False)
+    with live_server(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        wait_ready(client)
+        index = app.state.services.index
+        similarity = app.state.engine.similarity(index)
+        expected = len(quotable_sentences(index))
+        deadline = time.monotonic() + 120
+        while similarity.cached < expected:
+            assert time.monotonic() < deadline, f"{similarity.cached} of {expected} embedded"
+            time.sleep(0.2)
+        encoded: list[list[str]] = []
+        real_encode = index.embedder.encode
+        index.embedder.encode = lambda texts: encoded.append(texts) or real_encode(texts)
+        answer = client.post("/ask", json={"question": "How are connection servers picked?"})
+        assert answer.status_code == 200 and answer.json()["grounded"]
+        assert encoded == []  # every sentence it ranked was embedded already
+    # the vectors were saved beside the index: the next process reads them, embedding none
+    engine = AnswerEngine(settings)
+    assert engine.warm(index, threading.Event()) == 0
+    assert engine.similarity(index).cached == expected
