@@ -61,6 +61,7 @@ def _bad_input_as_tool_error() -> Iterator[None]:
 def build_server(settings: Settings) -> MCPServer:
     """An MCP server whose tools read the configured index."""
     lazy = _Lazy(settings)
+    engine = AnswerEngine(settings)  # one per server: its sentence vectors are kept
     server = MCPServer("casegraph", instructions=INSTRUCTIONS)
 
     @server.tool()
@@ -78,7 +79,7 @@ def build_server(settings: Settings) -> MCPServer:
         with _bad_input_as_tool_error():
             if not question.strip():
                 raise ValueError("question must not be blank: ask something about system design")
-            return AnswerEngine(settings).answer(lazy.index(), question.strip()).to_dict()
+            return engine.answer(lazy.index(), question.strip()).to_dict()
 
     @server.tool()
     def concept(name: str) -> dict[str, Any]:
