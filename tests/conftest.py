@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
 import pytest
 import uvicorn
 
@@ -133,6 +134,22 @@ def live_server(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@pytest.fixture
+def gated_embedding(monkeypatch) -> Iterator[threading.Event]:
+    """Passage embedding waits until the yielded event is set (then runs the real model), so a
+    test sees the server while the vectors are still being built; set at teardown."""
+    release = threading.Event()
+    real_encode = Embedder.encode
+
+    def encode(self: Embedder, texts: list[str]) -> np.ndarray:
+        release.wait()
+        return real_encode(self, texts)
+
+    monkeypatch.setattr(Embedder, "encode", encode)
+    yield release
+    release.set()
 
 
 @contextmanager

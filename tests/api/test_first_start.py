@@ -6,7 +6,6 @@ import threading
 import time
 
 import httpx
-import pytest
 
 from api.app import create_app
 from index.embedder import Embedder
@@ -21,22 +20,6 @@ def _wait_status(client: httpx.Client, status: str, timeout: float = 60) -> dict
             return health
         time.sleep(0.1)
     raise TimeoutError(f"/health never reported {status!r}; last: {health}")
-
-
-@pytest.fixture
-def gated_embedding(monkeypatch):
-    """Passage embedding waits until the event is set (then runs the real model), so the test
-    sees the server while the vectors are still being built."""
-    release = threading.Event()
-    real_encode = Embedder.encode
-
-    def encode(self, texts):
-        assert release.wait(120), "the test never released the embedding"
-        return real_encode(self, texts)
-
-    monkeypatch.setattr(Embedder, "encode", encode)
-    yield release
-    release.set()
 
 
 def test_first_start_answers_by_keywords_then_switches_to_hybrid(tmp_path, gated_embedding):
@@ -140,7 +123,7 @@ def test_a_server_started_during_another_process_build_waits_then_serves(tmp_pat
         assert top["results"][0]["study"] == "geo-finder"
 
 
-def test_a_loaded_server_embeds_answer_sentences_so_answers_need_not(tmp_path):
+def test_a_loaded_server_embeds_answer_sentences_so_answers_need_not(tmp_path, monkeypatch):
     from api.answer import AnswerEngine, quotable_sentences
 
     settings = make_settings(copy_corpus(tmp_path), tmp_path / "index")
@@ -156,7 +139,8 @@ def test_a_loaded_server_embeds_answer_sentences_so_answers_need_not(tmp_path):
             time.sleep(0.2)
         encoded: list[list[str]] = []
         real_encode = index.embedder.encode
-        index.embedder.encode = lambda texts: encoded.append(texts) or real_encode(texts)
+        monkeypatch.setattr(index.embedder, "encode",
+                            lambda texts: encoded.append(texts) or real_encode(texts))
         answer = client.post("/ask", json={"question": "How are connection servers picked?"})
         assert answer.status_code == 200 and answer.json()["grounded"]
         assert encoded == []  # every sentence it ranked was embedded already

@@ -344,18 +344,12 @@ def test_api_docs_render_with_no_network_beyond_the_server(browser, server: str)
 
 
 def test_keyword_only_status_then_hybrid_relevance_and_weak_marks(browser, tmp_path,
-                                                                  monkeypatch) -> None:
+                                                                  gated_embedding) -> None:
     """A first start whose passage embedding is held back: the status line and the search
     results say keyword-only; once the vectors are in, hits show cosine and weak marks."""
-    import threading
-
     from api.app import create_app
-    from index.embedder import Embedder
 
-    release = threading.Event()
-    real_encode = Embedder.encode
-    monkeypatch.setattr(Embedder, "encode", lambda self, texts: (
-        release.wait(120), real_encode(self, texts))[1])
+    release = gated_embedding
     settings = make_settings(copy_corpus(tmp_path), tmp_path / "index")
     with live_server(create_app(settings)) as url:
         page = browser.new_page(viewport=WIDE)
