@@ -9,6 +9,7 @@ retired more than ``CASEGRAPH_STORE_GRACE_S`` seconds ago are dropped by the nex
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -64,7 +65,6 @@ CREATE TABLE {chunks} (
     concepts jsonb NOT NULL,
     embed_hash text NOT NULL,
     embedding vector({dimension}) NOT NULL,
-    doc_len integer NOT NULL,
     tsv tsvector GENERATED ALWAYS AS (
         to_tsvector('english'::regconfig, study_title || ' ' || heading || ' ' || text)
     ) STORED
@@ -72,8 +72,8 @@ CREATE TABLE {chunks} (
 CREATE TABLE {mentions} (concept text NOT NULL, chunk_row integer NOT NULL,
                          PRIMARY KEY (concept, chunk_row));
 CREATE TABLE {lexicon} (term text PRIMARY KEY, df integer NOT NULL);
-CREATE TABLE {postings} (term text NOT NULL, chunk_row integer NOT NULL, tf real NOT NULL,
-                         doc_len integer NOT NULL);
+CREATE TABLE {postings} (term text PRIMARY KEY, rows integer[] NOT NULL,
+                         weights double precision[] NOT NULL);
 CREATE TABLE {nodes} (pos integer PRIMARY KEY, node text NOT NULL, attrs jsonb NOT NULL);
 CREATE TABLE {edges} (pos integer PRIMARY KEY, src text NOT NULL, dst text NOT NULL,
                       key jsonb NOT NULL, attrs jsonb NOT NULL);
@@ -82,34 +82,34 @@ CREATE TABLE {edges} (pos integer PRIMARY KEY, src text NOT NULL, dst text NOT N
 VERSION_INDEXES = """
 CREATE INDEX ON {chunks} USING hnsw (embedding vector_ip_ops);
 CREATE INDEX ON {chunks} USING gin (tsv);
-CREATE INDEX ON {postings} (term) INCLUDE (chunk_row, tf, doc_len);
 CREATE INDEX ON {chunks} (study);
 CREATE INDEX ON {chunks} (chapter);
 """
 
 CHUNK_COLUMNS = ("chunk_row", "id", "path", "start_line", "end_line", "heading_path", "heading",
                  "study", "study_title", "chapter", "text", "concepts", "embed_hash",
-                 "embedding", "doc_len")
+                 "embedding")
 CHUNK_TYPES = ("int4", "text", "text", "int4", "int4", "jsonb", "text", "text", "text", "text",
-               "text", "jsonb", "text", "vector", "int4")
+               "text", "jsonb", "text", "vector")
 READ_COLUMNS = sql.SQL(
     "chunk_row, id, path, start_line, end_line, heading_path, study, study_title, chapter, text, "
     "concepts, embed_hash"
 )
 
+# A term's postings are one row: the chunk rows holding it and their BM25 term weights (tf and
+# length normalisation, fixed at publish). A query reads one row per query term, scales the
+# weights by the term's idf (computed once per term: MATERIALIZED) and sums them per chunk.
 BM25_QUERY = """
-WITH q AS (SELECT term, count(*) AS times FROM unnest(%(tokens)s::text[]) AS t(term)
-           GROUP BY term),
-     w AS (SELECT q.term,
-                  q.times * ln(1 + (%(n)s::float8 - l.df + 0.5) / (l.df + 0.5)) AS idf
-           FROM q JOIN {lexicon} AS l USING (term))
-SELECT p.chunk_row,
-       sum(w.idf * p.tf / (p.tf + %(k1)s::float8
-                           * (1 - %(b)s::float8 + %(b)s::float8 * p.doc_len / %(avgdl)s::float8)))
-       AS score
-FROM w JOIN {postings} AS p USING (term) {join}
-GROUP BY p.chunk_row
-ORDER BY score DESC, p.chunk_row
+WITH w AS MATERIALIZED (
+    SELECT l.term, q.times * ln(1 + (%(n)s::float8 - l.df + 0.5) / (l.df + 0.5::float8)) AS idf
+    FROM (SELECT term, count(*) AS times FROM unnest(%(tokens)s::text[]) AS t(term)
+          GROUP BY term) AS q
+    JOIN {lexicon} AS l USING (term))
+SELECT u.chunk_row, sum(w.idf * u.weight) AS score
+FROM w JOIN {postings} AS p USING (term),
+     unnest(p.rows, p.weights) AS u(chunk_row, weight) {where}
+GROUP BY u.chunk_row
+ORDER BY score DESC, u.chunk_row
 LIMIT %(k)s
 """
 
@@ -140,13 +140,12 @@ class PostgresStore:
     """One version's tables, read through the backend's connection pool."""
 
     def __init__(self, pool: ConnectionPool, version: int, manifest: Manifest, n_chunks: int,
-                 avgdl: float, lexical_mode: str):
+                 lexical_mode: str):
         self.version = str(version)
         self.manifest = manifest
         self._pool = pool
         self._t = _tables(version)
         self._n = n_chunks
-        self._avgdl = avgdl
         self._lexical_mode = lexical_mode
         self._graph = KnowledgeGraph(self._read_graph())
 
@@ -191,12 +190,13 @@ class PostgresStore:
             tokens = tokenize([query])[0]
             if not tokens:
                 return Ranked.of([])
-            join = (sql.SQL("JOIN {chunks} AS c ON c.chunk_row = p.chunk_row WHERE true ")
-                    .format(chunks=self._t["chunks"]) + where) if filters else sql.SQL("")
-            statement = sql.SQL(BM25_QUERY).format(postings=self._t["postings"], join=join,
+            # a semi-join on the filtered rows: one hash of the allowed rows, probed per posting
+            allowed = (sql.SQL("WHERE u.chunk_row IN (SELECT c.chunk_row FROM {chunks} AS c "
+                               "WHERE true ").format(chunks=self._t["chunks"]) + where
+                       + sql.SQL(")")) if filters else sql.SQL("")
+            statement = sql.SQL(BM25_QUERY).format(postings=self._t["postings"], where=allowed,
                                                    lexicon=self._t["lexicon"])
-            params |= {"tokens": tokens, "n": self._n, "k1": BM25_K1, "b": BM25_B,
-                       "avgdl": self._avgdl, "k": k}
+            params |= {"tokens": tokens, "n": self._n, "k": k}
         return Ranked.of((int(r), float(s)) for r, s in self._rows(statement, params) if s > 0)
 
     def chunks(self, rows: Sequence[int]) -> list[Chunk]:
@@ -284,16 +284,16 @@ class PostgresBackend:
     def close(self) -> None:
         self.pool.close()
 
-    def _version(self, version: int | None = None) -> tuple[int, Manifest, int, float] | None:
-        """Id, manifest, chunk count and mean length of ``version`` (default: the active one)."""
-        query = ("SELECT id, manifest, n_chunks, avgdl FROM casegraph_versions WHERE id = "
+    def _version(self, version: int | None = None) -> tuple[int, Manifest, int] | None:
+        """Id, manifest and chunk count of ``version`` (default: the active one)."""
+        query = ("SELECT id, manifest, n_chunks FROM casegraph_versions WHERE id = "
                  + ("%s" if version is not None else "(SELECT version FROM casegraph_active)"))
         with self.pool.connection() as conn:
             row = conn.execute(query, (version,) if version is not None else None).fetchone()
         if row is None:
             return None
-        found, manifest, n_chunks, avgdl = row
-        return found, Manifest(**manifest), n_chunks, avgdl
+        found, manifest, n_chunks = row
+        return found, Manifest(**manifest), n_chunks
 
     def active_version(self) -> str | None:
         with self.pool.connection() as conn:
@@ -316,22 +316,24 @@ class PostgresBackend:
                 f"No casegraph index {'version ' + version + ' ' if version else ''}in "
                 f"{self.describe()}. Build one with: casegraph ingest"
             )
-        number, manifest, n_chunks, avgdl = found
+        number, manifest, n_chunks = found
         with self.pool.connection() as conn:
-            postings = conn.execute("SELECT to_regclass(%s)",
-                                    (f"casegraph_v{number}_postings",)).fetchone()[0]
-        if postings is None:
+            weighted = conn.execute(
+                "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+                "AND attname = 'weights' AND NOT attisdropped", (f"casegraph_v{number}_postings",)
+            ).fetchone()
+        if weighted is None:
             raise IndexLoadError(
                 f"Index version {number} in {self.describe()} was written by an older casegraph "
-                "(it has no BM25 postings table). Re-ingest: casegraph ingest"
+                "(it has no BM25 postings table with term weights). Re-ingest: casegraph ingest"
             )
-        return PostgresStore(self.pool, number, manifest, n_chunks, avgdl, self.lexical_mode)
+        return PostgresStore(self.pool, number, manifest, n_chunks, self.lexical_mode)
 
     def cached_vectors(self, model_name: str, dimension: int) -> dict[str, np.ndarray]:
         active = self._version()
         if active is None:
             return {}
-        version, manifest, _, _ = active
+        version, manifest, _ = active
         try:
             manifest.check_compatible(model_name, dimension)
         except IndexLoadError:
@@ -354,18 +356,16 @@ class PostgresBackend:
             t = _tables(version)
             conn.execute(sql.SQL(VERSION_TABLES).format(dimension=sql.Literal(
                 build.manifest.dimension), **t))
-            _copy_chunks(conn, t["chunks"], build, lengths)
+            _copy_chunks(conn, t["chunks"], build)
             _copy_rows(conn, t["mentions"], ("concept", "chunk_row"), ("text", "int4"),
                        {(cid, row) for row, c in enumerate(build.chunks) for cid in c.concepts})
-            df: dict[str, int] = {}
-            for tc in counts:
-                for term in tc:
-                    df[term] = df.get(term, 0) + 1
-            _copy_rows(conn, t["lexicon"], ("term", "df"), ("text", "int4"), df.items())
-            _copy_rows(conn, t["postings"], ("term", "chunk_row", "tf", "doc_len"),
-                       ("text", "int4", "float4", "int4"),
-                       ((term, row, tf, length) for row, (tc, length)
-                        in enumerate(zip(counts, lengths, strict=True)) for term, tf in tc.items()))
+            postings = _postings(counts, lengths, avgdl)
+            _copy_rows(conn, t["lexicon"], ("term", "df"), ("text", "int4"),
+                       ((term, len(rows)) for term, (rows, _) in postings.items()))
+            _copy_rows(conn, t["postings"], ("term", "rows", "weights"),
+                       ("text", "int4[]", "float8[]"),
+                       ((term, rows.tolist(), weights.tolist())
+                        for term, (rows, weights) in postings.items()))
             _copy_rows(conn, t["nodes"], ("pos", "node", "attrs"), ("int4", "text", "jsonb"),
                        ((i, n, Jsonb(d)) for i, (n, d) in enumerate(build.graph.nodes(data=True))))
             _copy_rows(conn, t["edges"], ("pos", "src", "dst", "key", "attrs"),
@@ -374,6 +374,8 @@ class PostgresBackend:
                         in enumerate(build.graph.edges(keys=True, data=True))))
             conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
             conn.execute(sql.SQL(VERSION_INDEXES).format(**t))
+            for table in t.values():  # plans for the first queries, before autovacuum runs
+                conn.execute(sql.SQL("ANALYZE {}").format(table))
             conn.execute("UPDATE casegraph_versions SET retired_at = now() WHERE id IN "
                          "(SELECT version FROM casegraph_active)")
             conn.execute("INSERT INTO casegraph_active (singleton, version) VALUES (true, %s) "
@@ -397,14 +399,26 @@ class PostgresBackend:
         return old
 
 
-def _copy_chunks(conn: psycopg.Connection, table: sql.Identifier, build: Build,
-                 lengths: list[int]) -> None:
+def _postings(counts: list[dict[str, int]], lengths: list[int],
+              avgdl: float) -> dict[str, tuple[array, array]]:
+    """Each term's chunk rows (ascending) and BM25 term weights there: Lucene's
+    ``tf / (tf + k1 * (1 - b + b * length / avgdl))``, which a query scales by the term's idf."""
+    postings: dict[str, tuple[array, array]] = {}
+    for row, (tc, length) in enumerate(zip(counts, lengths, strict=True)):
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)
+        for term, tf in tc.items():
+            rows, weights = postings.setdefault(term, (array("i"), array("d")))
+            rows.append(row)
+            weights.append(tf / (tf + norm))
+    return postings
+
+
+def _copy_chunks(conn: psycopg.Connection, table: sql.Identifier, build: Build) -> None:
     rows = (
         (row, c.id, c.path, c.start_line, c.end_line, Jsonb(c.heading_path), c.heading, c.study,
          c.study_title, c.chapter, c.text, Jsonb(c.concepts), c.embed_hash,
-         np.asarray(vector, dtype="float32"), length)
-        for row, (c, vector, length) in enumerate(
-            zip(build.chunks, build.vectors, lengths, strict=True))
+         np.asarray(vector, dtype="float32"))
+        for row, (c, vector) in enumerate(zip(build.chunks, build.vectors, strict=True))
     )
     _copy_rows(conn, table, CHUNK_COLUMNS, CHUNK_TYPES, rows)
 

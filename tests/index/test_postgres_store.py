@@ -145,8 +145,11 @@ def test_store_url_of_another_kind_is_refused(fixture_settings):
         open_backend(fixture_settings.model_copy(update={"store_url": "mysql://x/y"}))
 
 
-def test_a_version_without_postings_asks_for_a_reingest(pg_server_url, fixture_settings,
-                                                       fixture_index):
+@pytest.mark.parametrize("older", ["DROP TABLE casegraph_v{}_postings",
+                                   "ALTER TABLE casegraph_v{}_postings DROP COLUMN weights"],
+                         ids=["no postings", "postings without weights"])
+def test_a_version_of_an_older_layout_asks_for_a_reingest(pg_server_url, fixture_settings,
+                                                          fixture_index, older):
     from index.manifest import IndexLoadError
 
     store = fixture_index.store
@@ -156,7 +159,7 @@ def test_a_version_without_postings_asks_for_a_reingest(pg_server_url, fixture_s
         version = backend.publish(build)
         assert backend.open().lexical("geohash cells", 3, Filters())
         with backend.pool.connection() as conn:
-            conn.execute(f"DROP TABLE casegraph_v{version}_postings")
+            conn.execute(older.format(version))
         with pytest.raises(IndexLoadError, match="Re-ingest: casegraph ingest"):
             backend.open()
         backend.close()
