@@ -1,7 +1,8 @@
 """Scale curve of the two stores: publish time, size, memory, search latency, ANN recall.
 
     .venv/bin/python bench/scale.py [--sizes 1000 10000 100000] [--stores files postgres]
-        [--faiss-sizes 3000 30000] [--index DIR] [--no-replicas] [--database-url URL]
+        [--faiss-sizes 3000 30000] [--index DIR] [--no-replicas] [--stores-only]
+        [--database-url URL]
 
 Larger corpora are generated from the real one (see ``grow``): every real chunk, then copies
 whose text is the chunk's sentences reshuffled with a sentence of another chunk, and whose
@@ -264,6 +265,8 @@ def main() -> None:
                     "there; default: a temporary folder)")
     ap.add_argument("--no-replicas", dest="replicas", action="store_false",
                     help="skip one vs two server processes on PostgreSQL")
+    ap.add_argument("--stores-only", action="store_true",
+                    help="only the store rows: skip the embedding rate and the FAISS curve")
     ap.add_argument("--database-url", help="an empty PostgreSQL database (default: pgserver)")
     args = ap.parse_args()
     questions = [q.question for q in load_questions(Path(args.questions))]
@@ -288,13 +291,16 @@ def main() -> None:
         base_store = FileBackend(settings.index_dir).open()
         base = Index(base_store, embedder)
         vectors = base_store.vectors()
-        report["embedding"] = embedding_rate(embedder, base_store.all_chunks())
-        print(json.dumps(report["embedding"]), flush=True)
+        if not args.stores_only:
+            report["embedding"] = embedding_rate(embedder, base_store.all_chunks())
+            print(json.dumps(report["embedding"]), flush=True)
         query_vectors = embedder.encode(questions)
-        for size in sorted(set(args.sizes) | set(args.faiss_sizes)):
+        faiss_sizes = set() if args.stores_only else set(args.faiss_sizes) | set(args.sizes)
+        for size in sorted(set(args.sizes) | faiss_sizes):
             build = grow(base, vectors, size)
-            report["faiss"].append(faiss_hnsw_curve(build.vectors, query_vectors))
-            print(json.dumps(report["faiss"][-1]), flush=True)
+            if size in faiss_sizes:
+                report["faiss"].append(faiss_hnsw_curve(build.vectors, query_vectors))
+                print(json.dumps(report["faiss"][-1]), flush=True)
             for store in args.stores if size in args.sizes else []:
                 row = measure(store, build, settings, questions, query_vectors, tmp, pg_url)
                 report["rows"].append(row)
