@@ -80,9 +80,9 @@ def _warm_answers(app: FastAPI, svc: Services) -> None:
 
     def run() -> None:
         started = time.perf_counter()
-        done = engine.warm(index, svc.stopping)
-        log.info("casegraph embedded %d answer sentences in %.1fs", done,
-                 time.perf_counter() - started)
+        embedded = engine.warm(index, svc.stopping)
+        log.info("casegraph answer sentences ready: %d held, %d of them embedded now, in %.1fs",
+                 engine.similarity(index).cached, embedded, time.perf_counter() - started)
 
     threading.Thread(target=run, name="casegraph-warm", daemon=True).start()
 
