@@ -42,12 +42,13 @@ class SentenceSimilarity:
         return len(self._cache)
 
     def _from_store(self, text: str) -> np.ndarray | None:
-        """The saved vector of ``text``; call with the lock held (reads the file once)."""
+        """The saved vector of ``text``, handed over once (the caller keeps it in memory);
+        call with the lock held (reads the file once)."""
         if self._saved is None:
             self._saved = ({} if self.store is None else
                            read_vector_cache(self.store, self.embedder.name,
                                              self.embedder.dimension))
-        return self._saved.get(embed_hash(self.embedder.name, text))
+        return self._saved.pop(embed_hash(self.embedder.name, text), None)
 
     def _missing(self, texts: Iterable[str]) -> list[str]:
         """The texts neither in memory nor saved (saved ones are moved into memory)."""
@@ -88,10 +89,7 @@ class SentenceSimilarity:
             if stop.is_set():
                 return done
             part = missing[start:start + batch]
-            vectors = self.embedder.encode(part)
-            with self._lock:
-                for text, vector in zip(part, vectors, strict=True):
-                    self._cache.setdefault(text, vector)
+            self._vectors(part)
             done += len(part)
         if done and self.store is not None:
             with self._lock:

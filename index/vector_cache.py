@@ -1,5 +1,5 @@
 """Vector files keyed by embedding hash: the passage vectors shipped beside a content folder
-(``embeddings.npz``), and the answer-sentence vectors a server keeps in the model cache.
+(``embeddings.npz``), and the answer-sentence vectors a server saves beside the index.
 
 A fresh clone's first build reuses them instead of embedding the whole corpus again: a vector
 depends only on the model and the exact text, so a passage whose hash is in the file gets the

@@ -50,8 +50,8 @@ class MemoryStore:
         lexical = LexicalIndex.build([c.embedding_text() for c in chunks])
         return cls(KEYWORD_ONLY_VERSION, manifest, chunks, lexical, KnowledgeGraph(as_read(graph)))
 
-    def _allowed(self, filters: Filters) -> np.ndarray | None:
-        """The rows ``filters`` admit (None: all), from columns built once per store."""
+    def _admitted(self, filters: Filters) -> np.ndarray | None:
+        """Which rows ``filters`` admit, as a mask (None: all), from columns built once."""
         if not filters:
             return None
         studies, chapters, concepts = self._columns
@@ -64,7 +64,7 @@ class MemoryStore:
             tagged = np.zeros_like(admitted)
             tagged[concepts.get(filters.concept, [])] = True
             admitted &= tagged
-        return np.flatnonzero(admitted).astype("int64")
+        return admitted
 
     @cached_property
     def _columns(self) -> tuple[np.ndarray, np.ndarray, dict[str, list[int]]]:
@@ -79,18 +79,18 @@ class MemoryStore:
     def dense(self, vector: np.ndarray, k: int, filters: Filters) -> Ranked:
         if self._vectors is None:
             raise RuntimeError("This keyword-only index has no vectors yet.")
-        ids, scores = self._vectors.search(vector, k, self._allowed(filters))
+        admitted = self._admitted(filters)
+        allowed = None if admitted is None else np.flatnonzero(admitted).astype("int64")
+        ids, scores = self._vectors.search(vector, k, allowed)
         return Ranked(ids.astype("int64"), scores)
 
     def lexical(self, query: str, k: int, filters: Filters) -> Ranked:
         if self._lexical is None:
             raise RuntimeError("This index was opened for look-ups only; it cannot search.")
         scores = self._lexical.scores(query)
-        allowed = self._allowed(filters)
-        if allowed is not None:
-            mask = np.zeros_like(scores, dtype=bool)
-            mask[allowed] = True
-            scores = np.where(mask, scores, 0.0)
+        admitted = self._admitted(filters)
+        if admitted is not None:
+            scores = np.where(admitted, scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:k]
         top = top[scores[top] > 0]
         return Ranked(top.astype("int64"), scores[top])
